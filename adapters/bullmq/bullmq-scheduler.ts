@@ -1,0 +1,589 @@
+import { randomUUID } from "node:crypto";
+import { Job as BullJob } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "../../src/app/logger.js";
+import { FrameList } from "../../src/domain/jobs/frame-range.js";
+import type { Job, JobNeeds } from "../../src/domain/jobs/job.js";
+import type {
+  ClaimRequest,
+  CompletionResult,
+  FailureResult,
+  Lease,
+} from "../../src/domain/scheduling/capabilities.js";
+import type { Scheduler } from "../../src/domain/scheduling/scheduler.js";
+import type { Keys } from "../redis/keys.js";
+import { JobQueues } from "./job-queues.js";
+import { recordClaim, recordCompletion, recordFailure, recordRelease, selectJobs, setRunnable } from "./scheduler-scripts.js";
+
+export interface BullmqSchedulerOptions {
+  /** Lock a frame gets at claim time before the lease is applied. */
+  defaultLeaseMs: number;
+  maxStalled: number;
+  stalledIntervalMs: number;
+  /** Different clients that must fail a frame before it fails for good (BullMQ attempts). */
+  taskFailWorkers: number;
+  /** Failures of one session within one job that blocklist it from the job. */
+  blocklistThreshold: number;
+  /** Jobs looked at per claim when the first has nothing left by the time it is asked. */
+  candidates?: number;
+  /** Frames per bulk add when a job is enqueued. */
+  enqueueBatch?: number;
+}
+
+/** Called when something changed a job's counters outside a client call (stalls, stall limit). */
+export type ProgressListener = (jobId: string) => void;
+
+interface FrameData {
+  i: number;
+  f: number;
+}
+
+const VIDEO_ID = "video";
+const frameId = (index: number) => `f${index}`;
+const indexOfBullId = (id: string) => (id.startsWith("f") ? Number(id.slice(1)) : -1);
+
+/**
+ * The scheduling port on BullMQ. Each farm job has a queue; each frame is a BullMQ job whose
+ * priority is its index in the job's frame list, so BullMQ hands frames out in order and a frame
+ * that comes back takes its old place. A claim is: one Lua call to pick the job (priority, fair
+ * share, capabilities), one pipelined batch of `getNextJob` calls on that job's queue under one
+ * token (the lease id), one pipelined give-back of what does not fit the run, and one Lua call to
+ * record the lease. See docs/architecture.md for the round-trip count.
+ */
+export class BullmqScheduler implements Scheduler {
+  readonly queues: JobQueues;
+  private readonly listeners = new Set<ProgressListener>();
+  private readonly candidates: number;
+  private readonly enqueueBatch: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly opts: BullmqSchedulerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.candidates = opts.candidates ?? 3;
+    this.enqueueBatch = opts.enqueueBatch ?? 2000;
+    this.queues = new JobQueues(
+      redis,
+      keys,
+      {
+        lockMs: opts.defaultLeaseMs,
+        maxStalled: opts.maxStalled,
+        stalledIntervalMs: opts.stalledIntervalMs,
+        onStalled: (jobId, bullId) => void this.onStalled(jobId, bullId),
+        onFailed: (jobId, bullId, reason) => void this.onStallLimit(jobId, bullId, reason),
+      },
+      logger,
+    );
+  }
+
+  onProgress(listener: ProgressListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async enqueueJob(job: Job, frames: FrameList): Promise<void> {
+    await this.redis.hset(this.keys.schedJob(job.id), {
+      tasktype: job.taskType,
+      phase: "render",
+      device: job.needs.device,
+      ram: job.needs.ramKb,
+      vram: job.needs.vramBytes,
+      time: job.needs.renderSeconds,
+    });
+    const queue = this.queues.queue(job.id);
+    const opts = { attempts: this.opts.taskFailWorkers, removeOnComplete: true, removeOnFail: false };
+    let batch: Array<{ name: string; data: FrameData; opts: typeof opts & { jobId: string; priority: number } }> = [];
+    let index = 0;
+    for (const f of frames.frames()) {
+      batch.push({ name: "frame", data: { i: index, f }, opts: { ...opts, jobId: frameId(index), priority: index + 1 } });
+      index++;
+      if (batch.length >= this.enqueueBatch) {
+        await queue.addBulk(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await queue.addBulk(batch);
+    await this.setRunnable(job.id, true);
+  }
+
+  async setRunnable(jobId: string, runnable: boolean): Promise<void> {
+    await setRunnable.run(
+      this.redis,
+      [this.keys.runnable(), this.keys.served(), this.keys.job(jobId)],
+      [jobId, runnable ? 1 : 0],
+    );
+  }
+
+  async setNeeds(jobId: string, needs: Partial<JobNeeds>): Promise<void> {
+    const fields: Record<string, string | number> = {};
+    if (needs.device !== undefined) fields.device = needs.device;
+    if (needs.ramKb !== undefined) fields.ram = needs.ramKb;
+    if (needs.vramBytes !== undefined) fields.vram = needs.vramBytes;
+    if (needs.renderSeconds !== undefined) fields.time = needs.renderSeconds;
+    if (Object.keys(fields).length > 0) await this.redis.hset(this.keys.schedJob(jobId), fields);
+  }
+
+  async claim(req: ClaimRequest): Promise<Lease | null> {
+    const { caps } = req;
+    const raw = await selectJobs.run<string[]>(
+      this.redis,
+      [this.keys.runnable(), this.keys.served()],
+      [
+        this.keys.root,
+        caps.sessionId,
+        caps.taskTypes.join(","),
+        caps.device,
+        caps.ramKb ?? -1,
+        caps.vramBytes ?? -1,
+        caps.renderSecondsMax ?? -1,
+        this.candidates,
+      ],
+    );
+    for (let c = 0; c < raw.length; c += 3) {
+      const jobId = raw[c] as string;
+      const phase = raw[c + 1] === "video" ? "video" : "render";
+      const failedBefore = new Set((raw[c + 2] ?? "").split(",").filter(Boolean).map(Number));
+      const lease = await this.claimFromJob(jobId, phase, failedBefore, req);
+      if (lease) return lease;
+    }
+    return null;
+  }
+
+  private async claimFromJob(
+    jobId: string,
+    phase: "render" | "video",
+    failedBefore: Set<number>,
+    req: ClaimRequest,
+  ): Promise<Lease | null> {
+    const worker = this.queues.worker(jobId);
+    const leaseId = randomUUID();
+    const want = phase === "video" ? 1 : Math.max(1, req.maxFrames) + failedBefore.size;
+    const got = (
+      await Promise.all(Array.from({ length: want }, () => worker.getNextJob(leaseId, { block: false })))
+    ).filter((j): j is BullJob => j !== undefined);
+    if (got.length === 0) return null;
+
+    // Keep the longest run of consecutive frames from the lowest index; give back the rest.
+    const keep: BullJob[] = [];
+    const giveBack: BullJob[] = [];
+    if (phase === "video") {
+      keep.push(...got.filter((j) => j.id === VIDEO_ID));
+      giveBack.push(...got.filter((j) => j.id !== VIDEO_ID));
+    } else {
+      const sorted = got.sort((a, b) => (a.data as FrameData).i - (b.data as FrameData).i);
+      for (const j of sorted) {
+        const i = (j.data as FrameData).i;
+        const last = keep[keep.length - 1];
+        const fits =
+          !failedBefore.has(i) &&
+          keep.length < req.maxFrames &&
+          (last === undefined || (last.data as FrameData).i + 1 === i);
+        (fits ? keep : giveBack).push(j);
+      }
+    }
+    if (giveBack.length > 0) {
+      await Promise.all(giveBack.map((j) => j.moveToWait(leaseId).catch(() => undefined)));
+    }
+    if (keep.length === 0) return null;
+
+    const frames = phase === "video" ? [] : keep.map((j) => (j.data as FrameData).f);
+    const indices = phase === "video" ? [] : keep.map((j) => (j.data as FrameData).i);
+    const now = new Date();
+    const taskType =
+      phase === "video"
+        ? "ffmpeg"
+        : ((await this.redis.hget(this.keys.schedJob(jobId), "tasktype")) ?? "blender");
+    const pending: Array<Promise<unknown>> = [
+      recordClaim.run(
+        this.redis,
+        [
+          this.keys.lease(leaseId),
+          this.keys.sessionLeases(req.caps.sessionId),
+          this.keys.job(jobId),
+          this.keys.frameStates(jobId),
+          this.keys.jobLeases(jobId),
+          this.keys.served(),
+        ],
+        [
+          leaseId,
+          jobId,
+          req.caps.sessionId,
+          phase,
+          frames.join(","),
+          indices.join(","),
+          taskType,
+          now.toISOString(),
+          now.getTime(),
+          req.leaseMs,
+        ],
+      ),
+    ];
+    if (req.leaseMs !== this.opts.defaultLeaseMs) {
+      pending.push(
+        worker.extendJobLocks(
+          keep.map((j) => j.id as string),
+          keep.map(() => leaseId),
+          req.leaseMs,
+        ),
+      );
+    }
+    await Promise.all(pending);
+    return {
+      id: leaseId,
+      jobId,
+      sessionId: req.caps.sessionId,
+      phase,
+      frames,
+      indices,
+      taskType,
+      created: now.toISOString(),
+      updated: now.toISOString(),
+      leaseMs: req.leaseMs,
+      state: "active",
+    };
+  }
+
+  async getLease(leaseId: string): Promise<Lease | null> {
+    return leaseFromHash(await this.redis.hgetall(this.keys.lease(leaseId)));
+  }
+
+  async sessionLeases(sessionId: string): Promise<Lease[]> {
+    const ids = await this.redis.smembers(this.keys.sessionLeases(sessionId));
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.keys.lease(id));
+    const rows = (await pipe.exec()) ?? [];
+    const leases: Lease[] = [];
+    const stale: string[] = [];
+    rows.forEach(([, h], k) => {
+      const lease = leaseFromHash(h as Record<string, string>);
+      if (lease && (h as Record<string, string>).state === "active") leases.push(lease);
+      else stale.push(ids[k] as string);
+    });
+    // A lease whose every frame lock ran out is lost (the frames are back in line or taken).
+    const checks = this.redis.pipeline();
+    for (const l of leases) for (const id of bullIds(l)) checks.get(`${this.keys.bull(l.jobId, id)}:lock`);
+    const locks = ((await checks.exec()) ?? []).map(([, v]) => v);
+    const held: Lease[] = [];
+    let k = 0;
+    for (const l of leases) {
+      const n = bullIds(l).length;
+      const mine = locks.slice(k, k + n).some((v) => v === l.id);
+      k += n;
+      if (mine) held.push(l);
+      else stale.push(l.id);
+    }
+    if (stale.length > 0) {
+      const pipe2 = this.redis.pipeline();
+      pipe2.srem(this.keys.sessionLeases(sessionId), ...stale);
+      for (const id of stale) {
+        pipe2.eval(
+          "if redis.call('HGET', KEYS[1], 'state') == 'active' then redis.call('HSET', KEYS[1], 'state', 'lost') end return 1",
+          1,
+          this.keys.lease(id),
+        );
+      }
+      await pipe2.exec();
+    }
+    return held;
+  }
+
+  async extend(leaseId: string, sessionId: string, leaseMs: number): Promise<boolean> {
+    const lease = await this.getLease(leaseId);
+    if (!lease || lease.sessionId !== sessionId) return false;
+    const ids = bullIds(lease);
+    const failed = await this.queues.worker(lease.jobId).extendJobLocks(
+      ids,
+      ids.map(() => leaseId),
+      leaseMs,
+    );
+    if (failed.length === ids.length) return false;
+    await this.redis.hset(this.keys.lease(leaseId), "updated", new Date().toISOString());
+    return true;
+  }
+
+  /** Loads the BullMQ jobs behind the lease's frames (one pipelined round trip). */
+  private async bullJobs(lease: Lease, frames?: number[]): Promise<Array<{ index: number; job: BullJob | undefined }>> {
+    const queue = this.queues.queue(lease.jobId);
+    if (lease.phase === "video") return [{ index: -1, job: await BullJob.fromId(queue, VIDEO_ID) }];
+    const wanted = frames ? new Set(frames) : undefined;
+    const indices = lease.indices.filter((_, k) => !wanted || wanted.has(lease.frames[k] as number));
+    const jobs = await Promise.all(indices.map((i) => BullJob.fromId(queue, frameId(i))));
+    return indices.map((index, k) => ({ index, job: jobs[k] }));
+  }
+
+  async complete(leaseId: string, sessionId: string, frames?: number[]): Promise<CompletionResult> {
+    const lease = await this.getLease(leaseId);
+    if (!lease || lease.sessionId !== sessionId) return { completed: [], lost: frames ?? [] };
+    const targets = await this.bullJobs(lease, frames);
+    const results = await Promise.all(
+      targets.map(({ job }) =>
+        job
+          ? job.moveToCompleted("done", leaseId, false).then(
+              () => true,
+              () => false,
+            )
+          : Promise.resolve(false),
+      ),
+    );
+    const done = targets.filter((_, k) => results[k]).map((t) => t.index);
+    const lost = targets.filter((_, k) => !results[k]).map((t) => t.index);
+    const remaining = lease.indices.filter((i) => !done.includes(i) && !lost.includes(i));
+    const wholeLease = lease.phase === "video" || remaining.length === 0;
+    const videoDone = lease.phase === "video" && results[0] === true;
+    if ((lease.phase === "render" && (done.length > 0 || wholeLease)) || videoDone) {
+      const now = new Date();
+      const res = await recordCompletion.run<number[]>(
+        this.redis,
+        [
+          this.keys.job(lease.jobId),
+          this.keys.frameStates(lease.jobId),
+          this.keys.lease(leaseId),
+          this.keys.sessionLeases(sessionId),
+        ],
+        [
+          sessionId,
+          leaseId,
+          lease.phase,
+          now.toISOString(),
+          now.getTime(),
+          wholeLease ? 1 : 0,
+          ...(lease.phase === "video" ? [] : done),
+        ],
+      );
+      if (res[4] === 1) await this.startVideoIfAny(lease.jobId);
+    }
+    const frameOf = (i: number) => lease.frames[lease.indices.indexOf(i)] as number;
+    return { completed: done.map(frameOf), lost: lost.map(frameOf) };
+  }
+
+  /** Adds the job's video task once all its frames completed (idempotent: a fixed BullMQ id). */
+  async startVideoIfAny(jobId: string): Promise<boolean> {
+    const [hasVideo, state, total, completed] = await this.redis.hmget(
+      this.keys.job(jobId),
+      "video",
+      "videostate",
+      "total",
+      "completed",
+    );
+    if (hasVideo !== "1" || (state ?? "") !== "" || Number(completed) < Number(total)) return false;
+    await this.queues.queue(jobId).add(
+      "video",
+      { i: -1, f: -1 },
+      { jobId: VIDEO_ID, attempts: this.opts.taskFailWorkers, removeOnComplete: true, removeOnFail: false },
+    );
+    await this.redis
+      .multi()
+      .hset(this.keys.schedJob(jobId), "tasktype", "ffmpeg", "phase", "video")
+      .hset(this.keys.job(jobId), "videostate", "queued")
+      .exec();
+    return true;
+  }
+
+  async fail(leaseId: string, sessionId: string, reason: string, frames?: number[]): Promise<FailureResult> {
+    const lease = await this.getLease(leaseId);
+    if (!lease || lease.sessionId !== sessionId) return { retried: [], failed: [], blocklisted: false };
+    const targets = await this.bullJobs(lease, frames);
+    const outcomes = await Promise.all(
+      targets.map(async ({ job }) => {
+        if (!job) return "lost" as const;
+        const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        try {
+          await job.moveToFailed(new Error(reason), leaseId, false);
+          return final ? ("failed" as const) : ("retried" as const);
+        } catch {
+          return "lost" as const;
+        }
+      }),
+    );
+    const pick = (o: string) => targets.filter((_, k) => outcomes[k] === o).map((t) => t.index);
+    const retried = pick("retried");
+    const failed = pick("failed");
+    const res = await this.recordFailure(lease.jobId, sessionId, leaseId, lease.phase, retried, failed);
+    const frameOf = (i: number) => lease.frames[lease.indices.indexOf(i)] as number;
+    return {
+      retried: lease.phase === "video" ? [] : retried.map(frameOf),
+      failed: lease.phase === "video" ? [] : failed.map(frameOf),
+      blocklisted: res[2] === 1,
+    };
+  }
+
+  private async recordFailure(
+    jobId: string,
+    sessionId: string,
+    leaseId: string,
+    phase: "render" | "video",
+    retried: number[],
+    failed: number[],
+  ): Promise<number[]> {
+    const now = new Date();
+    return recordFailure.run<number[]>(
+      this.redis,
+      [
+        this.keys.job(jobId),
+        this.keys.frameStates(jobId),
+        this.keys.lease(leaseId),
+        this.keys.sessionLeases(sessionId),
+        this.keys.failureCounts(jobId),
+        this.keys.sessionFailedFrames(jobId, sessionId),
+        this.keys.blocklist(jobId),
+      ],
+      [
+        sessionId,
+        leaseId,
+        now.toISOString(),
+        now.getTime(),
+        this.opts.blocklistThreshold,
+        (phase === "video" ? (retried.length ? ["-1"] : []) : retried).join(","),
+        (phase === "video" ? (failed.length ? ["-1"] : []) : failed).join(","),
+        phase,
+      ],
+    );
+  }
+
+  async release(leaseId: string, sessionId: string): Promise<void> {
+    const lease = await this.getLease(leaseId);
+    if (!lease || lease.sessionId !== sessionId) return;
+    const targets = await this.bullJobs(lease);
+    await Promise.all(targets.map(({ job }) => job?.moveToWait(leaseId).catch(() => undefined)));
+    await recordRelease.run(
+      this.redis,
+      [
+        this.keys.frameStates(lease.jobId),
+        this.keys.lease(leaseId),
+        this.keys.sessionLeases(sessionId),
+        this.keys.job(lease.jobId),
+      ],
+      [leaseId, new Date().toISOString(), lease.phase, ...lease.indices],
+    );
+  }
+
+  /** BullMQ's stalled checker put a frame back in line: the holder's lease ran out (a soft failure). */
+  private async onStalled(jobId: string, bullId: string): Promise<void> {
+    try {
+      const holder = await this.holderOf(jobId, bullId);
+      if (holder) {
+        const idx = indexOfBullId(bullId);
+        const phase = idx < 0 ? "video" : "render";
+        await this.recordFailure(jobId, holder.sessionId, holder.leaseId, phase, idx < 0 ? [0] : [idx], []);
+      }
+      this.emitProgress(jobId);
+    } catch (err) {
+      this.logger.warn({ err, jobId, bullId }, "could not record a stalled frame");
+    }
+  }
+
+  /** A frame stalled more often than allowed and BullMQ failed it: it fails for good. */
+  private async onStallLimit(jobId: string, bullId: string, reason: string): Promise<void> {
+    try {
+      const holder = await this.holderOf(jobId, bullId);
+      const idx = indexOfBullId(bullId);
+      const phase = idx < 0 ? "video" : "render";
+      await this.recordFailure(jobId, holder?.sessionId ?? "", holder?.leaseId ?? "", phase, [], idx < 0 ? [0] : [idx]);
+      this.logger.info({ jobId, frameIndex: idx, reason }, "frame failed for good");
+      this.emitProgress(jobId);
+    } catch (err) {
+      this.logger.warn({ err, jobId, bullId }, "could not record a failed frame");
+    }
+  }
+
+  private async holderOf(jobId: string, bullId: string): Promise<{ sessionId: string; leaseId: string } | null> {
+    const idx = indexOfBullId(bullId);
+    if (idx < 0) {
+      const ids = await this.redis.zrevrange(this.keys.jobLeases(jobId), 0, 0);
+      const lease = ids[0] ? await this.getLease(ids[0]) : null;
+      return lease && lease.phase === "video" ? { sessionId: lease.sessionId, leaseId: lease.id } : null;
+    }
+    const st = await this.redis.hget(this.keys.frameStates(jobId), String(idx));
+    if (!st) return null;
+    const [, sessionId, leaseId] = st.split("|");
+    return sessionId && leaseId ? { sessionId, leaseId } : null;
+  }
+
+  private emitProgress(jobId: string): void {
+    for (const l of this.listeners) l(jobId);
+  }
+
+  async requeueFrames(jobId: string, indices: number[]): Promise<void> {
+    const frames = await this.redis.hget(this.keys.job(jobId), "runs");
+    if (!frames) return;
+    const queue = this.queues.queue(jobId);
+    const list = new FrameList(JSON.parse(frames));
+    for (let s = 0; s < indices.length; s += this.enqueueBatch) {
+      const slice = indices.slice(s, s + this.enqueueBatch);
+      const existing = await Promise.all(slice.map((i) => BullJob.fromId(queue, frameId(i))));
+      await Promise.all(existing.map((j) => j?.remove().catch(() => undefined)));
+      await queue.addBulk(
+        slice.map((i) => ({
+          name: "frame",
+          data: { i, f: list.frameAt(i) },
+          opts: {
+            jobId: frameId(i),
+            priority: i + 1,
+            attempts: this.opts.taskFailWorkers,
+            removeOnComplete: true,
+            removeOnFail: false,
+          },
+        })),
+      );
+    }
+  }
+
+  async removeJob(jobId: string): Promise<void> {
+    await this.setRunnable(jobId, false);
+    const queue = this.queues.queue(jobId);
+    await queue.obliterate({ force: true }).catch((err) => this.logger.warn({ err, jobId }, "obliterate failed"));
+    await this.queues.drop(jobId);
+    const leases = await this.redis.zrange(this.keys.jobLeases(jobId), 0, -1);
+    const pipe = this.redis.pipeline();
+    for (const id of leases) pipe.del(this.keys.lease(id), this.keys.leaseLog(id));
+    pipe.del(this.keys.jobLeases(jobId), this.keys.schedJob(jobId), this.keys.blocklist(jobId));
+    pipe.del(this.keys.failureCounts(jobId));
+    pipe.hdel(this.keys.served(), jobId);
+    await pipe.exec();
+    let cursor = "0";
+    do {
+      const [next, found] = await this.redis.scan(cursor, "MATCH", `${this.keys.schedJob(jobId)}:sfail:*`, "COUNT", 500);
+      cursor = next;
+      if (found.length > 0) await this.redis.unlink(...found);
+    } while (cursor !== "0");
+  }
+
+  async sweep(): Promise<void> {
+    // Every runnable job gets a Worker here, so BullMQ's stalled checker covers jobs whose
+    // claims happened in a process that is gone.
+    const ids = await this.redis.zrange(this.keys.runnable(), 0, -1);
+    for (const id of ids) {
+      this.queues.worker(id);
+      await this.startVideoIfAny(id);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queues.close();
+  }
+}
+
+function bullIds(lease: Lease): string[] {
+  return lease.phase === "video" ? [VIDEO_ID] : lease.indices.map(frameId);
+}
+
+function leaseFromHash(h: Record<string, string>): Lease | null {
+  if (!h.id || !h.job || !h.session) return null;
+  const list = (s: string | undefined) => (s ? s.split(",").filter(Boolean).map(Number) : []);
+  return {
+    id: h.id,
+    jobId: h.job,
+    sessionId: h.session,
+    phase: h.phase === "video" ? "video" : "render",
+    frames: list(h.frames),
+    indices: list(h.indices),
+    taskType: h.tasktype ?? "blender",
+    created: h.created ?? "",
+    updated: h.updated ?? "",
+    leaseMs: Number(h.leasems ?? 0),
+    state: (h.state ?? "active") as Lease["state"],
+  };
+}

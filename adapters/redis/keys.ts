@@ -1,0 +1,102 @@
+/**
+ * Every Redis key of the farm, in one place. All keys share one hash tag (`{prefix}`) so the Lua
+ * scripts that touch several of them stay valid on a Redis Cluster (one slot; see
+ * docs/architecture.md). BullMQ's own keys use the same prefix: `{prefix}:job-<uuid>:wait`, ...
+ */
+export class Keys {
+  /** The BullMQ prefix and the start of every key: `{bw}`. */
+  readonly root: string;
+
+  constructor(prefix: string) {
+    this.root = `{${prefix}}`;
+  }
+
+  /** Hash: the job record and its counters. */
+  job(id: string) {
+    return `${this.root}:job:${id}`;
+  }
+  /** Sorted set of job ids by creation time (ms). */
+  jobsByCreation() {
+    return `${this.root}:jobs`;
+  }
+  /** Hash: frame index → "state|session|lease|attempts|time" for frames that were touched. */
+  frameStates(jobId: string) {
+    return `${this.root}:job:${jobId}:frames`;
+  }
+  /** Hash: SheepIt's numeric project id → job id. */
+  sheepitIds() {
+    return `${this.root}:sheepit-ids`;
+  }
+  /** Counter for SheepIt's numeric project ids (start at 20). */
+  sheepitIdCounter() {
+    return `${this.root}:sheepit-id-counter`;
+  }
+
+  /** BullMQ queue name of a job's frames. */
+  queueName(jobId: string) {
+    return `job-${jobId}`;
+  }
+  /** A BullMQ key of a job's queue, e.g. `wait`, `prioritized`. */
+  bull(jobId: string, suffix: string) {
+    return `${this.root}:${this.queueName(jobId)}:${suffix}`;
+  }
+
+  /** Sorted set: runnable job id → job priority (what the claim looks at). */
+  runnable() {
+    return `${this.root}:sched:runnable`;
+  }
+  /** Hash: job id → frames handed out so far (fair share among equal priorities). */
+  served() {
+    return `${this.root}:sched:served`;
+  }
+  /** Hash: what the claim needs of a job (task type, device, memory, time). */
+  schedJob(jobId: string) {
+    return `${this.root}:sched:${jobId}`;
+  }
+  /** Set: sessions blocklisted from a job. */
+  blocklist(jobId: string) {
+    return `${this.root}:sched:${jobId}:block`;
+  }
+  /** Hash: session → failures it had in the job. */
+  failureCounts(jobId: string) {
+    return `${this.root}:sched:${jobId}:fails`;
+  }
+  /** Set: frame indices of the job that `sessionId` failed (its failure lists). */
+  sessionFailedFrames(jobId: string, sessionId: string) {
+    return `${this.root}:sched:${jobId}:sfail:${sessionId}`;
+  }
+
+  /** Hash: a lease (Flamenco task). */
+  lease(id: string) {
+    return `${this.root}:lease:${id}`;
+  }
+  /** Set: lease ids a session holds. */
+  sessionLeases(sessionId: string) {
+    return `${this.root}:session:${sessionId}:leases`;
+  }
+  /** List: the task log of a lease (bounded). */
+  leaseLog(id: string) {
+    return `${this.root}:lease:${id}:log`;
+  }
+  /** Sorted set: lease ids of a job by creation time. */
+  jobLeases(jobId: string) {
+    return `${this.root}:job:${jobId}:leases`;
+  }
+
+  /** Hash: a session of either protocol. */
+  session(id: string) {
+    return `${this.root}:session:${id}`;
+  }
+  /** Sorted set: session id → last seen (ms). */
+  sessionsSeen() {
+    return `${this.root}:sessions:seen`;
+  }
+  /** A short lock taken by the process running a sweep. */
+  sweepLock(name: string) {
+    return `${this.root}:sweep-lock:${name}`;
+  }
+  /** Anything else, namespaced: `{bw}:<parts>`. */
+  other(...parts: string[]) {
+    return [this.root, ...parts].join(":");
+  }
+}

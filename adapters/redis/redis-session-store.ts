@@ -1,0 +1,90 @@
+import type { Redis } from "ioredis";
+import type { Protocol, Session, SessionStore } from "../../src/domain/sessions/session.js";
+import type { Keys } from "./keys.js";
+
+function toHash(s: Session): Record<string, string> {
+  return {
+    id: s.id,
+    protocol: s.protocol,
+    name: s.name,
+    status: s.status,
+    caps: JSON.stringify(s.caps),
+    created: s.created,
+    lastSeen: String(s.lastSeen),
+    attrs: JSON.stringify(s.attrs),
+  };
+}
+
+function fromHash(h: Record<string, string>): Session | null {
+  if (!h.id) return null;
+  return {
+    id: h.id,
+    protocol: (h.protocol ?? "flamenco") as Protocol,
+    name: h.name ?? "",
+    status: h.status ?? "",
+    caps: JSON.parse(h.caps ?? "{}"),
+    created: h.created ?? "",
+    lastSeen: Number(h.lastSeen ?? 0),
+    attrs: JSON.parse(h.attrs ?? "{}"),
+  };
+}
+
+export class RedisSessionStore implements SessionStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  async put(session: Session): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.session(session.id), toHash(session))
+      .zadd(this.keys.sessionsSeen(), session.lastSeen, session.id)
+      .exec();
+  }
+
+  async get(id: string): Promise<Session | null> {
+    return fromHash(await this.redis.hgetall(this.keys.session(id)));
+  }
+
+  async touch(id: string, now = Date.now()): Promise<boolean> {
+    const res = await this.redis.eval(
+      "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], 'lastSeen', ARGV[1]) redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2]) return 1",
+      2,
+      this.keys.session(id),
+      this.keys.sessionsSeen(),
+      now,
+      id,
+    );
+    return res === 1;
+  }
+
+  async update(id: string, patch: Partial<Pick<Session, "status" | "name" | "caps" | "attrs">>): Promise<void> {
+    const fields: Record<string, string> = {};
+    if (patch.status !== undefined) fields.status = patch.status;
+    if (patch.name !== undefined) fields.name = patch.name;
+    if (patch.caps !== undefined) fields.caps = JSON.stringify(patch.caps);
+    if (patch.attrs !== undefined) fields.attrs = JSON.stringify(patch.attrs);
+    if (Object.keys(fields).length > 0) await this.redis.hset(this.keys.session(id), fields);
+  }
+
+  async list(protocol?: Protocol): Promise<Session[]> {
+    const ids = await this.redis.zrevrange(this.keys.sessionsSeen(), 0, -1);
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.keys.session(id));
+    const out: Session[] = [];
+    for (const [, h] of (await pipe.exec()) ?? []) {
+      const s = fromHash(h as Record<string, string>);
+      if (s && (!protocol || s.protocol === protocol)) out.push(s);
+    }
+    return out;
+  }
+
+  unseenSince(ms: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.sessionsSeen(), "-inf", `(${ms}`);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.redis.multi().del(this.keys.session(id)).zrem(this.keys.sessionsSeen(), id).exec();
+  }
+}

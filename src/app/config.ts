@@ -1,0 +1,161 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Every setting of the gateway comes from an environment variable, validated here once at
+ * start-up. A bad value stops the start with one line naming the variable (see `loadConfig`).
+ * The README's "Configuration" table lists the same variables; keep the two in step.
+ */
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((raw, ctx) => {
+      const ms = parseDuration(raw);
+      if (ms === undefined) {
+        ctx.addIssue({ code: "custom", message: `"${raw}" is not a duration (examples: 500ms, 30s, 10m, 2h)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const bytes = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((raw, ctx) => {
+      const n = parseBytes(raw);
+      if (n === undefined) {
+        ctx.addIssue({ code: "custom", message: `"${raw}" is not a size (examples: 512MB, 2GB, 1048576)` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
+    .default(fallback ? "true" : "false")
+    .transform((v) => ["1", "true", "yes", "on"].includes(v));
+
+const cidrList = z
+  .string()
+  .default("")
+  .transform((raw) =>
+    raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+export const configSchema = z.object({
+  PORT: int(8080, 0, 65535),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PUBLIC_URL: z.url().optional(),
+  REDIS_URL: z.string().min(1).optional(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
+    .default("bw"),
+  STORAGE_ROOT: z.string().min(1).default("./storage"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SHUTDOWN_GRACE: duration("10s"),
+
+  // Scheduling and liveness.
+  FLAMENCO_LEASE: duration("10m"),
+  SHEEPIT_LEASE: duration("45m"),
+  WORKER_TIMEOUT: duration("1m"),
+  TASK_TIMEOUT: duration("10m"),
+  SWEEP_INTERVAL: duration("15s"),
+  MAX_STALLED: int(2, 1, 100),
+  TASK_FAIL_WORKERS: int(3, 1, 100),
+  BLOCKLIST_THRESHOLD: int(3, 1, 100),
+  JOB_FAIL_PERCENT: z.coerce.number().min(0).max(100).default(10),
+  MAX_JOB_FRAMES: int(1_000_000, 1, 2_000_000),
+
+  // Flamenco workers.
+  WORKER_ALLOWED_NETWORKS: cidrList,
+  BLENDER_CMD_LINUX: z.string().default("blender --factory-startup --background"),
+  BLENDER_CMD_WINDOWS: z.string().default("blender.exe --factory-startup --background"),
+  BLENDER_CMD_DARWIN: z.string().default("/Applications/Blender.app/Contents/MacOS/Blender --factory-startup --background"),
+  FFMPEG_CMD_LINUX: z.string().default("ffmpeg"),
+  FFMPEG_CMD_WINDOWS: z.string().default("ffmpeg.exe"),
+  FFMPEG_CMD_DARWIN: z.string().default("ffmpeg"),
+  TASK_LOG_MAX: bytes("1MB"),
+
+  // SheepIt clients.
+  MIN_CLIENT_VERSION: z.string().default("0.0.0"),
+  RENDERERS_DIR: z.string().optional(),
+  ARCHIVE_MAX: bytes("4GB"),
+  UPLOAD_MAX: bytes("512MB"),
+  SPEEDTEST_MIRRORS: z
+    .string()
+    .default("")
+    .transform((raw) =>
+      raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  MAINTENANCE: bool(false),
+  OVERLOAD_THRESHOLD: z.coerce.number().min(0).default(0),
+  LOGIN_RATE_LIMIT: int(10, 1, 100_000),
+});
+
+export type Config = z.output<typeof configSchema> & {
+  /** Base URL clients reach the gateway at, without a trailing slash. */
+  publicUrl: string;
+  storageRoot: string;
+  dataDir: string;
+  renderersDir: string;
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Validates the environment; throws a ConfigError whose message is one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? "environment");
+    throw new ConfigError(`invalid ${name}=${JSON.stringify(env[name] ?? "")}: ${issue?.message ?? "invalid"}`);
+  }
+  const c = parsed.data;
+  const hostForUrl = c.HOST === "0.0.0.0" || c.HOST === "::" ? "127.0.0.1" : c.HOST;
+  const publicUrl = (c.PUBLIC_URL ?? `http://${hostForUrl.includes(":") ? `[${hostForUrl}]` : hostForUrl}:${c.PORT}`).replace(
+    /\/+$/,
+    "",
+  );
+  const dataDir = path.resolve(c.DATA_DIR);
+  return {
+    ...c,
+    publicUrl,
+    storageRoot: path.resolve(c.STORAGE_ROOT),
+    dataDir,
+    renderersDir: path.resolve(c.RENDERERS_DIR ?? path.join(dataDir, "renderers")),
+  };
+}
+
+const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(raw: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(raw);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (units[m[2] ?? "ms"] ?? 1));
+}
+
+const sizes: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
+
+export function parseBytes(raw: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb)?\s*$/i.exec(raw);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (sizes[(m[2] ?? "b").toLowerCase()] ?? 1));
+}

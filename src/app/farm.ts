@@ -1,0 +1,87 @@
+import type { Redis } from "ioredis";
+import { BullmqScheduler } from "../../adapters/bullmq/bullmq-scheduler.js";
+import { Keys } from "../../adapters/redis/keys.js";
+import { RedisJobStore } from "../../adapters/redis/redis-job-store.js";
+import { RedisSessionStore } from "../../adapters/redis/redis-session-store.js";
+import { StorageRoot } from "../../adapters/storage/storage-root.js";
+import { JobService } from "../domain/jobs/job-service.js";
+import { WorkService } from "../domain/scheduling/work-service.js";
+import type { Config } from "./config.js";
+import type { Logger } from "./logger.js";
+
+/**
+ * The composition root of the domain: one farm on one Redis. Several gateway processes each build
+ * one of these on the same Redis and prefix; all state that matters is in Redis.
+ */
+export interface Farm {
+  config: Config;
+  redis: Redis;
+  keys: Keys;
+  logger: Logger;
+  storage: StorageRoot;
+  scheduler: BullmqScheduler;
+  jobs: JobService;
+  work: WorkService;
+  sessions: RedisSessionStore;
+  jobStore: RedisJobStore;
+  /** Runs the periodic checks once (stalled leases, timed-out sessions, video tasks). */
+  sweep(): Promise<void>;
+  /** Registers a periodic check run by `sweep` (protocol adapters add theirs). */
+  addSweeper(name: string, fn: () => Promise<void>): void;
+  close(): Promise<void>;
+}
+
+export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
+  const keys = new Keys(config.REDIS_PREFIX);
+  const storage = new StorageRoot(config.storageRoot);
+  const scheduler = new BullmqScheduler(
+    redis,
+    keys,
+    {
+      defaultLeaseMs: config.TASK_TIMEOUT,
+      maxStalled: config.MAX_STALLED,
+      stalledIntervalMs: config.SWEEP_INTERVAL,
+      taskFailWorkers: config.TASK_FAIL_WORKERS,
+      blocklistThreshold: config.BLOCKLIST_THRESHOLD,
+    },
+    logger,
+  );
+  const jobStore = new RedisJobStore(redis, keys);
+  const jobs = new JobService(jobStore, scheduler, storage, {
+    maxJobFrames: config.MAX_JOB_FRAMES,
+    jobFailPercent: config.JOB_FAIL_PERCENT,
+  });
+  const work = new WorkService(scheduler, jobs);
+  const sessions = new RedisSessionStore(redis, keys);
+  scheduler.onProgress((jobId) => {
+    jobs.rollUp(jobId).catch((err) => logger.warn({ err, jobId }, "roll-up failed"));
+  });
+  const sweepers = new Map<string, () => Promise<void>>([["scheduler", () => scheduler.sweep()]]);
+  return {
+    config,
+    redis,
+    keys,
+    logger,
+    storage,
+    scheduler,
+    jobs,
+    work,
+    sessions,
+    jobStore,
+    addSweeper(name, fn) {
+      sweepers.set(name, fn);
+    },
+    async sweep() {
+      for (const [name, fn] of sweepers) {
+        try {
+          await fn();
+        } catch (err) {
+          logger.warn({ err, sweeper: name }, "sweep failed");
+        }
+      }
+    },
+    async close() {
+      await scheduler.close();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * What a client can do, as the scheduler sees it. Both protocols fill it: a Flamenco worker from its
+ * sign-on (task types), a SheepIt client from its config and request_job parameters (device, memory,
+ * render-time limit). Jobs the session is blocklisted from are kept in Redis per job and checked
+ * inside the claim, by `sessionId`.
+ */
+export interface Capabilities {
+  sessionId: string;
+  /** Task types the client runs: `blender`, `ffmpeg`, `file-management`, `misc`. */
+  taskTypes: readonly string[];
+  /** Devices the client offers: `cpu`, `gpu` or `any` (both). */
+  device: "any" | "cpu" | "gpu";
+  /** Renderer memory limit in KB; undefined when unknown (no memory matching). */
+  ramKb?: number;
+  /** GPU memory in bytes; undefined when unknown or no GPU. */
+  vramBytes?: number;
+  /** Longest render time allowed per frame in seconds; undefined for no limit. */
+  renderSecondsMax?: number;
+}
+
+/** A claim: up to `maxFrames` consecutive frames of one job for one session, under one lease. */
+export interface ClaimRequest {
+  caps: Capabilities;
+  maxFrames: number;
+  leaseMs: number;
+}
+
+/** One claimed run of frames (or a job's video task), held under one lease id. */
+export interface Lease {
+  /** UUID; Flamenco's task id, BullMQ's lock token. */
+  id: string;
+  jobId: string;
+  sessionId: string;
+  /** `render` for frames, `video` for the job's post-processing task. */
+  phase: "render" | "video";
+  /** Frame numbers, ascending (empty for the video task). */
+  frames: number[];
+  /** Frame indices within the job's frame list, ascending. */
+  indices: number[];
+  taskType: string;
+  created: string;
+  updated: string;
+  leaseMs: number;
+  /** `active` while held; then `completed`, `failed`, `released` or `lost` (ran out). */
+  state: "active" | "completed" | "failed" | "released" | "lost";
+}
+
+export interface CompletionResult {
+  /** Frames this call completed; a frame already completed or lost is not counted again. */
+  completed: number[];
+  /** Frames the caller no longer held (lease ran out and another client took them). */
+  lost: number[];
+}
+
+export interface FailureResult {
+  /** Frames that will be tried again by another client. */
+  retried: number[];
+  /** Frames that failed for good (failed by too many clients). */
+  failed: number[];
+  /** The session is now blocklisted from this job. */
+  blocklisted: boolean;
+}

@@ -1,0 +1,45 @@
+import type { FrameList } from "../jobs/frame-range.js";
+import type { Job, JobNeeds } from "../jobs/job.js";
+import type { ClaimRequest, CompletionResult, FailureResult, Lease } from "./capabilities.js";
+
+/**
+ * The scheduling port: what "claim work for these capabilities" means. Implemented on BullMQ
+ * (adapters/bullmq/bullmq-scheduler.ts). Guarantees, each tested against real Redis:
+ * - a frame is held by at most one lease at a time, whatever the number of concurrent claimers;
+ * - higher job priority first; among equal priorities the job served least recently goes first
+ *   (fair share: a big job does not starve a small one submitted after it);
+ * - only work the session can do: task type, device, memory, render-time limit, not blocklisted,
+ *   never a frame the session failed before;
+ * - a run of up to `maxFrames` consecutive frames of one job is claimed at once, under one lease;
+ * - a job's video task becomes claimable only when all its frames completed;
+ * - a lease that runs out puts its frames back in line; a frame that stalls too often fails.
+ */
+export interface Scheduler {
+  /** Puts a compiled job's frames in line (bulk, flat memory) and makes the job claimable. */
+  enqueueJob(job: Job, frames: FrameList): Promise<void>;
+  /** Claims work for a session; null when nothing fits. Bounded Redis round trips. */
+  claim(request: ClaimRequest): Promise<Lease | null>;
+  /** The lease, or null when it does not exist. */
+  getLease(leaseId: string): Promise<Lease | null>;
+  /** The leases the session holds now (leases whose frames all ran out are dropped). */
+  sessionLeases(sessionId: string): Promise<Lease[]>;
+  /** Extends a lease held by `sessionId`; false when it is no longer held. */
+  extend(leaseId: string, sessionId: string, leaseMs: number): Promise<boolean>;
+  /** Completes frames of the lease (all of them when `frames` is omitted). */
+  complete(leaseId: string, sessionId: string, frames?: number[]): Promise<CompletionResult>;
+  /** Fails the lease's frames under the failure rules; each goes back in line or fails for good. */
+  fail(leaseId: string, sessionId: string, reason: string, frames?: number[]): Promise<FailureResult>;
+  /** Puts the lease's frames back in line without counting a failure (sign-off, logout, timeout). */
+  release(leaseId: string, sessionId: string): Promise<void>;
+  /** Makes the job claimable again (after pause, requeue) or not (pause, cancel, fail, delete). */
+  setRunnable(jobId: string, runnable: boolean): Promise<void>;
+  /** Updates what the job is known to need from clients. */
+  setNeeds(jobId: string, needs: Partial<JobNeeds>): Promise<void>;
+  /** Puts frames (by index) back in line again, e.g. to requeue failed frames. */
+  requeueFrames(jobId: string, indices: number[]): Promise<void>;
+  /** Removes the job's queue entirely. */
+  removeJob(jobId: string): Promise<void>;
+  /** Runs the periodic checks: stalled leases back in line, stall-limit failures recorded. */
+  sweep(): Promise<void>;
+  close(): Promise<void>;
+}

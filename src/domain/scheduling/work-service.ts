@@ -1,0 +1,77 @@
+import { FarmError } from "../errors.js";
+import type { Job } from "../jobs/job.js";
+import type { JobService } from "../jobs/job-service.js";
+import type { ClaimRequest, CompletionResult, FailureResult, Lease } from "./capabilities.js";
+import type { Scheduler } from "./scheduler.js";
+
+/** A claimed lease with the job it belongs to. */
+export interface Assignment {
+  lease: Lease;
+  job: Job;
+}
+
+/**
+ * The verbs both protocols use to render: claim work, keep it, finish it, fail it, give it back.
+ * Job status follows every change (JobService.rollUp).
+ */
+export class WorkService {
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly jobs: JobService,
+  ) {}
+
+  /** Claims up to `maxFrames` consecutive frames (or a video task) that the session can do. */
+  async claim(req: ClaimRequest): Promise<Assignment | null> {
+    const lease = await this.scheduler.claim(req);
+    if (!lease) return null;
+    const job = await this.jobs.get(lease.jobId);
+    return { lease, job };
+  }
+
+  /** Leases the session holds now. */
+  held(sessionId: string): Promise<Lease[]> {
+    return this.scheduler.sessionLeases(sessionId);
+  }
+
+  /** The lease, owned by `sessionId`; `not-found` or `not-yours` otherwise. */
+  async owned(leaseId: string, sessionId: string): Promise<Lease> {
+    const lease = await this.scheduler.getLease(leaseId);
+    if (!lease) throw new FarmError("not-found", `no task ${leaseId}`);
+    if (lease.sessionId !== sessionId || lease.state !== "active") {
+      throw new FarmError("not-yours", `task ${leaseId} is not assigned to you`);
+    }
+    return lease;
+  }
+
+  lease(leaseId: string): Promise<Lease | null> {
+    return this.scheduler.getLease(leaseId);
+  }
+
+  /** Extends the lease; `not-yours` when it ran out and its frames went to someone else. */
+  async extend(leaseId: string, sessionId: string, leaseMs: number): Promise<void> {
+    if (!(await this.scheduler.extend(leaseId, sessionId, leaseMs))) {
+      throw new FarmError("not-yours", `task ${leaseId} is no longer assigned to you`);
+    }
+  }
+
+  async complete(leaseId: string, sessionId: string, frames?: number[]): Promise<CompletionResult> {
+    const lease = await this.owned(leaseId, sessionId);
+    const res = await this.scheduler.complete(leaseId, sessionId, frames);
+    await this.jobs.rollUp(lease.jobId);
+    return res;
+  }
+
+  async fail(leaseId: string, sessionId: string, reason: string, frames?: number[]): Promise<FailureResult> {
+    const lease = await this.owned(leaseId, sessionId);
+    const res = await this.scheduler.fail(leaseId, sessionId, reason, frames);
+    await this.jobs.rollUp(lease.jobId);
+    return res;
+  }
+
+  /** Puts everything the session holds back in line (sign-off, logout, timeout). */
+  async releaseAll(sessionId: string): Promise<number> {
+    const leases = await this.scheduler.sessionLeases(sessionId);
+    for (const l of leases) await this.scheduler.release(l.id, sessionId);
+    return leases.length;
+  }
+}
