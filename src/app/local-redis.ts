@@ -1,0 +1,305 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import readline from "node:readline";
+import type { Logger } from "./logger.js";
+
+/**
+ * A private redis-server that Bellwether starts and stops itself when REDIS_URL is unset, so a
+ * single machine needs no separately managed Redis. It listens on 127.0.0.1 only, keeps an
+ * append-only file under `<dataDir>/redis`, and writes no RDB snapshots.
+ */
+
+export type LocalRedis = {
+  /** redis://127.0.0.1:<port> */
+  url: string;
+  /** Shuts the server down (SHUTDOWN, then SIGTERM, then SIGKILL); resolves once the process has exited. */
+  stop(): Promise<void>;
+};
+
+export type StartLocalRedisOptions = {
+  dataDir: string;
+  logger: Logger;
+  /** TCP port on 127.0.0.1; a free one is picked when unset. */
+  port?: number;
+  /** PATH to search for redis-server instead of process.env.PATH (tests use this). */
+  searchPath?: string;
+  /** How long to wait for the server to answer (INFO, with its own pid). Default 10 s. */
+  readyTimeoutMs?: number;
+  /** How long stop() waits after SHUTDOWN, and again after SIGTERM, before escalating. Default 5 s. */
+  stopTimeoutMs?: number;
+};
+
+export const REDIS_SERVER_MISSING_MESSAGE = [
+  "redis-server was not found on PATH, and REDIS_URL is not set.",
+  "Bellwether starts and manages a local Redis when REDIS_URL is unset; install one:",
+  "  Debian/Ubuntu:  sudo apt-get install -y redis-server",
+  "  macOS:          brew install redis",
+  "Or point it at a Redis you run yourself:   REDIS_URL=redis://host:6379 npm start",
+  "Or run everything in containers:           docker compose up",
+].join("\n");
+
+export class RedisServerMissingError extends Error {
+  override name = "RedisServerMissingError";
+  constructor() {
+    super(REDIS_SERVER_MISSING_MESSAGE);
+  }
+}
+
+/** Absolute path of the executable `name` on `searchPath` (default: $PATH), or undefined. */
+export function findOnPath(name: string, searchPath: string = process.env.PATH ?? ""): string | undefined {
+  const exts =
+    process.platform === "win32" ? ["", ...(process.env.PATHEXT ?? ".EXE;.CMD;.BAT").split(";").filter(Boolean)] : [""];
+  for (const dir of searchPath.split(path.delimiter)) {
+    if (!dir) continue;
+    for (const ext of exts) {
+      const candidate = path.resolve(dir, name + ext);
+      try {
+        if (!fs.statSync(candidate).isFile()) continue;
+        fs.accessSync(candidate, fs.constants.X_OK);
+        return candidate;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (listen on 0, read the port, close). */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : undefined;
+      server.close(() => (port ? resolve(port) : reject(new Error("could not determine a free port"))));
+    });
+  });
+}
+
+const OUTPUT_LINES_KEPT = 20;
+
+export async function startLocalRedis(opts: StartLocalRedisOptions): Promise<LocalRedis> {
+  const binary = findOnPath("redis-server", opts.searchPath);
+  if (!binary) throw new RedisServerMissingError();
+
+  const dir = path.resolve(opts.dataDir, "redis");
+  await fs.promises.mkdir(dir, { recursive: true });
+  const log = opts.logger.child({ component: "redis-server" });
+
+  // A port picked by findFreePort can be taken before redis-server binds it; retry then.
+  const attempts = opts.port === undefined ? 3 : 1;
+  for (let attempt = 1; ; attempt++) {
+    const port = opts.port ?? (await findFreePort());
+    try {
+      return await startOnce(binary, dir, port, log, opts);
+    } catch (err) {
+      if (attempt < attempts && err instanceof RedisStartError && /address already in use/i.test(err.message)) {
+        log.debug({ port }, "port was taken before redis-server bound it; trying another");
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+class RedisStartError extends Error {
+  override name = "RedisStartError";
+}
+
+async function startOnce(
+  binary: string,
+  dir: string,
+  port: number,
+  log: Logger,
+  opts: StartLocalRedisOptions,
+): Promise<LocalRedis> {
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--protected-mode",
+    "yes",
+    "--daemonize",
+    "no",
+    "--appendonly",
+    "yes",
+    "--dir",
+    dir,
+    "--save",
+    "",
+    "--logfile",
+    "",
+  ];
+  const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], cwd: dir });
+
+  const recent: string[] = [];
+  const remember = (line: string) => {
+    recent.push(line);
+    if (recent.length > OUTPUT_LINES_KEPT) recent.shift();
+  };
+  const stdout = child.stdout;
+  const stderr = child.stderr;
+  if (stdout) {
+    readline.createInterface({ input: stdout }).on("line", (line) => {
+      remember(line);
+      log.debug(line);
+    });
+  }
+  if (stderr) {
+    readline.createInterface({ input: stderr }).on("line", (line) => {
+      remember(line);
+      log.warn(line);
+    });
+  }
+
+  let stopping = false;
+  let ready = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+  // "close" comes after "exit" once stdout/stderr are drained: wait for it before quoting output.
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
+
+  // If this Node process exits without calling stop(), don't leave redis-server behind.
+  // SIGTERM makes redis-server fsync the append-only file and exit.
+  const onProcessExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  };
+  process.once("exit", onProcessExit);
+  void exited.then(({ code, signal }) => {
+    process.removeListener("exit", onProcessExit);
+    if (!stopping && ready) {
+      log.error({ code, signal, output: recent.slice(-5) }, "redis-server exited unexpectedly");
+    }
+  });
+
+  const url = `redis://127.0.0.1:${port}`;
+  const timeoutMs = opts.readyTimeoutMs ?? 10_000;
+  const deadline = Date.now() + timeoutMs;
+  const describe = () => (recent.length ? `\nlast output of redis-server:\n  ${recent.join("\n  ")}` : "");
+
+  while (!ready) {
+    const outcome = await Promise.race([
+      answersAs(port, child.pid, 500).then((ok) => (ok ? "ready" : "retry")),
+      exited.then(() => "exited" as const),
+      spawnError.then((e) => e),
+    ]);
+    if (outcome === "ready") {
+      ready = true;
+      break;
+    }
+    if (outcome instanceof Error) {
+      throw new RedisStartError(`could not run ${binary}: ${outcome.message}`);
+    }
+    if (outcome === "exited") {
+      const { code, signal } = await exited;
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000).unref())]);
+      throw new RedisStartError(
+        `redis-server (${binary}) exited during start-up (${signal ? `signal ${signal}` : `exit code ${code}`}) on port ${port}${describe()}`,
+      );
+    }
+    if (Date.now() >= deadline) {
+      child.kill("SIGKILL");
+      await exited;
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000).unref())]);
+      throw new RedisStartError(
+        `redis-server (${binary}) did not answer on 127.0.0.1:${port} within ${timeoutMs} ms${describe()}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  log.debug({ url, dir, pid: child.pid }, "local redis-server ready");
+
+  let stopPromise: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopPromise ??= (async () => {
+      stopping = true;
+      await stopChild(child, exited, port, opts.stopTimeoutMs ?? 5_000, log);
+    })();
+    return stopPromise;
+  };
+
+  return { url, stop };
+}
+
+async function stopChild(
+  child: ChildProcess,
+  exited: Promise<unknown>,
+  port: number,
+  graceMs: number,
+  log: Logger,
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const waitExit = (ms: number) =>
+    Promise.race([exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), ms).unref())]);
+
+  // SHUTDOWN fsyncs the append-only file (and, with --save "", writes no RDB).
+  await sendCommand(port, "SHUTDOWN", 2_000).catch(() => undefined);
+  if (await waitExit(graceMs)) return;
+
+  log.warn("redis-server did not shut down after SHUTDOWN; sending SIGTERM");
+  child.kill("SIGTERM");
+  if (await waitExit(graceMs)) return;
+
+  log.warn("redis-server ignored SIGTERM; sending SIGKILL");
+  child.kill("SIGKILL");
+  await exited;
+}
+
+/**
+ * True when the server on 127.0.0.1:port is `pid` and ready: INFO answers (not LOADING) with our
+ * process id. Checking the pid keeps us from mistaking another server that holds the port for ours.
+ */
+async function answersAs(port: number, pid: number | undefined, timeoutMs: number): Promise<boolean> {
+  try {
+    const reply = await sendCommand(port, "INFO server", timeoutMs);
+    if (!reply.startsWith("$")) return false;
+    const m = /^process_id:(\d+)\r?$/m.exec(reply);
+    return m !== null && Number(m[1]) === pid;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sends one inline command and resolves with the whole reply as text: one line for simple
+ * replies, header plus payload for a bulk string ("" if the server closed first).
+ */
+function sendCommand(port: number, command: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    let buffer = Buffer.alloc(0);
+    let settled = false;
+    const done = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(buffer.toString("utf8"));
+    };
+    const complete = (): boolean => {
+      const eol = buffer.indexOf("\r\n");
+      if (eol < 0) return false;
+      if (buffer[0] !== 0x24 /* $ */) return true;
+      const length = Number(buffer.subarray(1, eol).toString("latin1"));
+      return length < 0 || buffer.length >= eol + 2 + length + 2;
+    };
+    const timer = setTimeout(() => done(new Error(`${command} timed out`)), timeoutMs);
+    socket.once("connect", () => socket.write(`${command}\r\n`));
+    socket.on("data", (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (complete()) done();
+    });
+    socket.once("error", (err) => done(err));
+    socket.once("close", () => done());
+  });
+}

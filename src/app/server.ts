@@ -1,0 +1,64 @@
+import { randomUUID } from "node:crypto";
+import { Hono } from "hono";
+import { flamencoApi } from "../../adapters/flamenco/app.js";
+import { errorJson } from "../../adapters/flamenco/errors.js";
+import type { Farm } from "./farm.js";
+import { type AppEnv, protocolOf } from "./http-env.js";
+
+/** Route groups mounted under `/api` next to the job API (each protocol part adds its own). */
+const flamencoGroups: Array<(farm: Farm) => Hono> = [];
+
+/** Route groups mounted at the root: SheepIt's PHP-style endpoints. */
+const rootGroups: Array<(farm: Farm) => Hono> = [];
+
+/**
+ * The HTTP app: request ids and logs, the Flamenco API under `/api`, the SheepIt endpoints and the
+ * ops endpoints at the root. Everything it serves comes from one Farm.
+ */
+export function createHttpApp(farm: Farm) {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const requestId = c.req.header("x-request-id")?.slice(0, 100) || randomUUID();
+    const log = farm.logger.child({ reqId: requestId });
+    c.set("requestId", requestId);
+    c.set("log", log);
+    c.header("X-Request-Id", requestId);
+    const started = performance.now();
+    await next();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const status = c.res.status;
+    log[status >= 500 ? "error" : "info"](
+      {
+        method: c.req.method,
+        path: c.req.path,
+        protocol: protocolOf(c.req.path),
+        status,
+        ms,
+        session: c.get("sessionId"),
+        job: c.get("jobId"),
+      },
+      "request",
+    );
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    try {
+      await farm.redis.ping();
+      return c.json({ status: "ready" });
+    } catch {
+      return c.json({ status: "redis unreachable" }, 503);
+    }
+  });
+
+  app.route("/api", flamencoApi(farm, flamencoGroups));
+  for (const group of rootGroups) app.route("/", group(farm));
+
+  app.notFound((c) => errorJson(c, 404, `no route ${c.req.method} ${c.req.path}`));
+  app.onError((err, c) => {
+    c.get("log")?.error({ err }, "unhandled error");
+    return errorJson(c, 500, "internal error; the gateway log has the details");
+  });
+  return app;
+}
