@@ -60,6 +60,12 @@ describe("BullmqScheduler against real Redis", () => {
     await t.farm.work.fail(first?.lease.id as string, "w1", "boom");
     const third = await t.farm.work.claim({ caps: caps("w3"), maxFrames: 2, leaseMs: LEASE });
     expect(third?.lease.frames).toEqual([1, 2]);
+    // "job-chunk" takes the chosen job's own chunk size (4) but only a consecutive run: 3, 4
+    // (9 and 10 are left for the next claim).
+    const fourth = await t.farm.work.claim({ caps: caps("w4"), maxFrames: "job-chunk", leaseMs: LEASE });
+    expect(fourth?.lease.frames).toEqual([3, 4]);
+    const fifth = await t.farm.work.claim({ caps: caps("w5"), maxFrames: "job-chunk", leaseMs: LEASE });
+    expect(fifth?.lease.frames).toEqual([9, 10]);
   });
 
   it("serves higher priority first and shares fairly between equal priorities", async () => {

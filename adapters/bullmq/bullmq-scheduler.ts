@@ -141,11 +141,14 @@ export class BullmqScheduler implements Scheduler {
         this.candidates,
       ],
     );
-    for (let c = 0; c < raw.length; c += 3) {
+    for (let c = 0; c < raw.length; c += 5) {
       const jobId = raw[c] as string;
       const phase = raw[c + 1] === "video" ? "video" : "render";
       const failedBefore = new Set((raw[c + 2] ?? "").split(",").filter(Boolean).map(Number));
-      const lease = await this.claimFromJob(jobId, phase, failedBefore, req);
+      const taskType = raw[c + 3] ?? "blender";
+      const chunk = Math.max(1, Number(raw[c + 4] ?? 1));
+      const maxFrames = req.maxFrames === "job-chunk" ? chunk : Math.max(1, req.maxFrames);
+      const lease = await this.claimFromJob(jobId, phase, taskType, failedBefore, maxFrames, req);
       if (lease) return lease;
     }
     return null;
@@ -154,12 +157,14 @@ export class BullmqScheduler implements Scheduler {
   private async claimFromJob(
     jobId: string,
     phase: "render" | "video",
+    taskType: string,
     failedBefore: Set<number>,
+    maxFrames: number,
     req: ClaimRequest,
   ): Promise<Lease | null> {
     const worker = this.queues.worker(jobId);
     const leaseId = randomUUID();
-    const want = phase === "video" ? 1 : Math.max(1, req.maxFrames) + failedBefore.size;
+    const want = phase === "video" ? 1 : maxFrames + failedBefore.size;
     const got = (
       await Promise.all(Array.from({ length: want }, () => worker.getNextJob(leaseId, { block: false })))
     ).filter((j): j is BullJob => j !== undefined);
@@ -178,7 +183,7 @@ export class BullmqScheduler implements Scheduler {
         const last = keep[keep.length - 1];
         const fits =
           !failedBefore.has(i) &&
-          keep.length < req.maxFrames &&
+          keep.length < maxFrames &&
           (last === undefined || (last.data as FrameData).i + 1 === i);
         (fits ? keep : giveBack).push(j);
       }
@@ -191,10 +196,6 @@ export class BullmqScheduler implements Scheduler {
     const frames = phase === "video" ? [] : keep.map((j) => (j.data as FrameData).f);
     const indices = phase === "video" ? [] : keep.map((j) => (j.data as FrameData).i);
     const now = new Date();
-    const taskType =
-      phase === "video"
-        ? "ffmpeg"
-        : ((await this.redis.hget(this.keys.schedJob(jobId), "tasktype")) ?? "blender");
     const pending: Array<Promise<unknown>> = [
       recordClaim.run(
         this.redis,

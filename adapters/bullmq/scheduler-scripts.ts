@@ -18,7 +18,7 @@ import { LuaScript } from "../redis/lua-script.js";
  * ARGV[1] key root, ARGV[2] session id, ARGV[3] task types (comma list), ARGV[4] device
  * (any|cpu|gpu), ARGV[5] ram KB (-1 unknown), ARGV[6] vram bytes (-1 unknown), ARGV[7] render
  * seconds max (-1 none), ARGV[8] how many candidates
- * Returns a flat list: jobId, phase, failedIndices(comma list), ...
+ * Returns a flat list: jobId, phase, failedIndices(comma list), taskType, chunkSize, ...
  */
 export const selectJobs = new LuaScript(
   "selectJobs",
@@ -58,7 +58,7 @@ while i <= #ids and found < want do
     end
     if ok then
       local served = tonumber(redis.call('HGET', KEYS[2], jid) or '0')
-      table.insert(group, {jid, served, s[6] or 'render'})
+      table.insert(group, {jid, served, s[6] or 'render', s[1]})
     end
     j = j + 2
   end
@@ -69,6 +69,8 @@ while i <= #ids and found < want do
       table.insert(out, g[1])
       table.insert(out, g[3])
       table.insert(out, table.concat(failed, ','))
+      table.insert(out, g[4])
+      table.insert(out, redis.call('HGET', root .. ':job:' .. g[1], 'chunk') or '1')
       found = found + 1
     end
   end

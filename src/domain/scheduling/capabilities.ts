@@ -21,7 +21,8 @@ export interface Capabilities {
 /** A claim: up to `maxFrames` consecutive frames of one job for one session, under one lease. */
 export interface ClaimRequest {
   caps: Capabilities;
-  maxFrames: number;
+  /** A number, or `job-chunk` for the chosen job's own chunk size (Flamenco workers). */
+  maxFrames: number | "job-chunk";
   leaseMs: number;
 }
 
