@@ -180,6 +180,10 @@ export class BullmqScheduler implements Scheduler {
       const sorted = got.sort((a, b) => (a.data as FrameData).i - (b.data as FrameData).i);
       for (const j of sorted) {
         const i = (j.data as FrameData).i;
+        if (j.id === VIDEO_ID) {
+          giveBack.push(j);
+          continue;
+        }
         const last = keep[keep.length - 1];
         const fits =
           !failedBefore.has(i) &&
@@ -362,24 +366,24 @@ export class BullmqScheduler implements Scheduler {
 
   /** Adds the job's video task once all its frames completed (idempotent: a fixed BullMQ id). */
   async startVideoIfAny(jobId: string): Promise<boolean> {
-    const [hasVideo, state, total, completed] = await this.redis.hmget(
+    // Check and switch atomically, so only one process adds the task; the job moves to its video
+    // phase before the task exists, so no render claim can take it.
+    const started = await this.redis.eval(
+      `local h = redis.call('HMGET', KEYS[1], 'video', 'videostate', 'total', 'completed')
+      if h[1] ~= '1' or (h[2] or '') ~= '' or tonumber(h[4] or '0') < tonumber(h[3] or '0') then return 0 end
+      redis.call('HSET', KEYS[1], 'videostate', 'queued')
+      redis.call('HSET', KEYS[2], 'tasktype', 'ffmpeg', 'phase', 'video')
+      return 1`,
+      2,
       this.keys.job(jobId),
-      "video",
-      "videostate",
-      "total",
-      "completed",
+      this.keys.schedJob(jobId),
     );
-    if (hasVideo !== "1" || (state ?? "") !== "" || Number(completed) < Number(total)) return false;
+    if (started !== 1) return false;
     await this.queues.queue(jobId).add(
       "video",
       { i: -1, f: -1 },
       { jobId: VIDEO_ID, attempts: this.opts.taskFailWorkers, removeOnComplete: true, removeOnFail: false },
     );
-    await this.redis
-      .multi()
-      .hset(this.keys.schedJob(jobId), "tasktype", "ffmpeg", "phase", "video")
-      .hset(this.keys.job(jobId), "videostate", "queued")
-      .exec();
     return true;
   }
 
