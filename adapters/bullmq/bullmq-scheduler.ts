@@ -13,7 +13,15 @@ import type {
 import type { Scheduler } from "../../src/domain/scheduling/scheduler.js";
 import type { Keys } from "../redis/keys.js";
 import { JobQueues } from "./job-queues.js";
-import { recordClaim, recordCompletion, recordFailure, recordRelease, selectJobs, setRunnable } from "./scheduler-scripts.js";
+import {
+  recordClaim,
+  recordCompletion,
+  recordFailure,
+  recordRelease,
+  requeueCounters,
+  selectJobs,
+  setRunnable,
+} from "./scheduler-scripts.js";
 
 export interface BullmqSchedulerOptions {
   /** Lock a frame gets at claim time before the lease is applied. */
@@ -448,9 +456,9 @@ export class BullmqScheduler implements Scheduler {
     );
   }
 
-  async release(leaseId: string, sessionId: string): Promise<void> {
+  async release(leaseId: string, sessionId: string, state: "released" | "canceled" = "released"): Promise<void> {
     const lease = await this.getLease(leaseId);
-    if (!lease || lease.sessionId !== sessionId) return;
+    if (!lease || lease.sessionId !== sessionId || lease.state !== "active") return;
     const targets = await this.bullJobs(lease);
     await Promise.all(targets.map(({ job }) => job?.moveToWait(leaseId).catch(() => undefined)));
     await recordRelease.run(
@@ -461,8 +469,33 @@ export class BullmqScheduler implements Scheduler {
         this.keys.sessionLeases(sessionId),
         this.keys.job(lease.jobId),
       ],
-      [leaseId, new Date().toISOString(), lease.phase, ...lease.indices],
+      [leaseId, new Date().toISOString(), lease.phase, state, ...lease.indices],
     );
+  }
+
+  async releaseJob(jobId: string): Promise<number> {
+    const leases = (await this.jobLeases(jobId)).filter((l) => l.state === "active");
+    for (const l of leases) await this.release(l.id, l.sessionId, "canceled");
+    return leases.length;
+  }
+
+  async jobLeases(jobId: string, page: { offset?: number; limit?: number } = {}): Promise<Lease[]> {
+    const offset = page.offset ?? 0;
+    const stop = page.limit === undefined ? -1 : offset + page.limit - 1;
+    const ids = await this.redis.zrevrange(this.keys.jobLeases(jobId), offset, stop);
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.keys.lease(id));
+    const out: Lease[] = [];
+    for (const [, h] of (await pipe.exec()) ?? []) {
+      const l = leaseFromHash(h as Record<string, string>);
+      if (l) out.push(l);
+    }
+    return out;
+  }
+
+  async failedFrameIndices(jobId: string): Promise<number[]> {
+    const ids = await this.redis.zrange(this.keys.bull(jobId, "failed"), 0, -1);
+    return ids.map(indexOfBullId).filter((i) => i >= 0);
   }
 
   /** BullMQ's stalled checker put a frame back in line: the holder's lease ran out (a soft failure). */
@@ -512,14 +545,21 @@ export class BullmqScheduler implements Scheduler {
   }
 
   async requeueFrames(jobId: string, indices: number[]): Promise<void> {
-    const frames = await this.redis.hget(this.keys.job(jobId), "runs");
-    if (!frames) return;
+    const runs = await this.redis.hget(this.keys.job(jobId), "runs");
+    if (!runs) return;
+    const list = new FrameList(JSON.parse(runs));
     const queue = this.queues.queue(jobId);
-    const list = new FrameList(JSON.parse(frames));
+    const video = await BullJob.fromId(queue, VIDEO_ID);
+    await video?.remove().catch(() => undefined);
     for (let s = 0; s < indices.length; s += this.enqueueBatch) {
       const slice = indices.slice(s, s + this.enqueueBatch);
       const existing = await Promise.all(slice.map((i) => BullJob.fromId(queue, frameId(i))));
       await Promise.all(existing.map((j) => j?.remove().catch(() => undefined)));
+      await requeueCounters.run(
+        this.redis,
+        [this.keys.job(jobId), this.keys.frameStates(jobId), this.keys.schedJob(jobId)],
+        slice,
+      );
       await queue.addBulk(
         slice.map((i) => ({
           name: "frame",

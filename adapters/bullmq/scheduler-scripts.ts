@@ -231,7 +231,9 @@ if sid ~= '' and redis.call('HGET', KEYS[3], 'state') == 'active' then
   end
 end
 if redis.call('EXISTS', KEYS[3]) == 1 then
-  redis.call('HSET', KEYS[3], 'state', 'failed', 'updated', ARGV[3])
+  local st = 'soft-failed'
+  if ARGV[7] ~= '' then st = 'failed' end
+  redis.call('HSET', KEYS[3], 'state', st, 'updated', ARGV[3])
 end
 redis.call('SREM', KEYS[4], ARGV[2])
 redis.call('HSET', KEYS[1], 'updated', ARGV[3])
@@ -242,23 +244,51 @@ return {failed, total, blocked}
 
 /**
  * recordRelease: frames go back in line with no failure counted (sign-off, logout, timeout of
- * the client); closes the lease.
+ * the client, job canceled); closes the lease with the given state.
  *
  * KEYS[1] frame states hash, KEYS[2] lease hash, KEYS[3] session leases set, KEYS[4] job hash
- * ARGV[1] lease id, ARGV[2] now ISO, ARGV[3] phase, ARGV[4..] indices
+ * ARGV[1] lease id, ARGV[2] now ISO, ARGV[3] phase, ARGV[4] lease state, ARGV[5..] indices
  */
 export const recordRelease = new LuaScript(
   "recordRelease",
   `
-for k = 4, #ARGV do
+for k = 5, #ARGV do
   local st = redis.call('HGET', KEYS[1], ARGV[k])
   if st and string.sub(st, 1, 1) == 'a' then redis.call('HSET', KEYS[1], ARGV[k], 'q||' .. ARGV[1] .. '|') end
 end
 if ARGV[3] == 'video' then redis.call('HSET', KEYS[4], 'videostate', 'queued') end
 if redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('HSET', KEYS[2], 'state', 'released', 'updated', ARGV[2])
+  redis.call('HSET', KEYS[2], 'state', ARGV[4], 'updated', ARGV[2])
 end
 redis.call('SREM', KEYS[3], ARGV[1])
 return 1
+`,
+);
+
+/**
+ * requeueCounters: frames go back in line for another round (job requeued): completed and failed
+ * counts drop by the frames that had those states, their states clear, and the job returns to its
+ * render phase with its video task to run again.
+ *
+ * KEYS[1] job hash, KEYS[2] frame states hash, KEYS[3] scheduling hash
+ * ARGV indices
+ */
+export const requeueCounters = new LuaScript(
+  "requeueCounters",
+  `
+local completed, failed = 0, 0
+for _, idx in ipairs(ARGV) do
+  local st = redis.call('HGET', KEYS[2], idx)
+  if st then
+    local c = string.sub(st, 1, 1)
+    if c == 'c' then completed = completed + 1 elseif c == 'f' then failed = failed + 1 end
+    redis.call('HDEL', KEYS[2], idx)
+  end
+end
+if completed > 0 then redis.call('HINCRBY', KEYS[1], 'completed', -completed) end
+if failed > 0 then redis.call('HINCRBY', KEYS[1], 'failed', -failed) end
+redis.call('HSET', KEYS[1], 'videostate', '')
+redis.call('HSET', KEYS[3], 'phase', 'render', 'tasktype', redis.call('HGET', KEYS[1], 'tasktype') or 'blender')
+return {completed, failed}
 `,
 );

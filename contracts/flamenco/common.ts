@@ -10,3 +10,7 @@ export const SecurityError = z.object({ message: z.string() }).meta({ id: "Secur
 export const FlamencoVersion = z.object({ version: z.string(), name: z.string() }).meta({ id: "FlamencoVersion" });
 
 export const Uuid = z.uuid();
+
+export const TaskStatus = z
+  .enum(["active", "canceled", "completed", "failed", "queued", "soft-failed", "cancel-requested", "paused"])
+  .meta({ id: "TaskStatus" });

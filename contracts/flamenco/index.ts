@@ -1,2 +1,3 @@
 export * from "./common.js";
 export * from "./jobs.js";
+export * from "./job-control.js";

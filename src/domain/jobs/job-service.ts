@@ -12,6 +12,14 @@ export interface JobServiceOptions {
   jobFailPercent: number;
 }
 
+/** Statuses an operator may ask for, and the statuses each may be asked from. */
+const statusRequests: Partial<Record<JobStatus, readonly JobStatus[]>> = {
+  "cancel-requested": ["queued", "active", "paused", "requeued", "under-construction", "waiting-for-files"],
+  paused: ["queued", "active", "requeued"],
+  queued: ["paused"],
+  requeued: ["completed", "failed", "canceled", "paused"],
+};
+
 /** Settings that name files and must lie inside the farm storage, per job type. */
 const pathSettings: Record<string, string[]> = {
   [SIMPLE_BLENDER_RENDER]: ["filepath", "render_output"],
@@ -76,6 +84,81 @@ export class JobService {
   }
 
   /**
+   * An operator's status request, following the later Flamenco Managers' `setstatus`:
+   * `cancel-requested` cancels (held frames are taken back; late results are not counted),
+   * `paused` stops handing out frames (held frames may finish), `queued` resumes a paused job,
+   * `requeued` puts failed frames (or, for a completed job, all frames) back in line.
+   * Throws `invalid-transition` when the request is not valid from the current status.
+   */
+  async setStatus(id: string, requested: JobStatus, reason = ""): Promise<Job> {
+    const job = await this.get(id);
+    const allowedFrom = statusRequests[requested];
+    if (!allowedFrom) {
+      throw new FarmError("invalid-transition", `a job cannot be set to "${requested}"; ask for one of ${Object.keys(statusRequests).join(", ")}`);
+    }
+    if (!allowedFrom.includes(job.status)) {
+      throw new FarmError("invalid-transition", `job ${id} is ${job.status}; it cannot go to ${requested} from there`);
+    }
+    const why = reason || `requested ${requested}`;
+    switch (requested) {
+      case "cancel-requested": {
+        await this.scheduler.setRunnable(id, false);
+        await this.store.transition(id, "cancel-requested", { from: [job.status], reason: why });
+        await this.scheduler.releaseJob(id);
+        await this.store.transition(id, "canceled", { from: ["cancel-requested"], reason: why });
+        break;
+      }
+      case "paused": {
+        await this.scheduler.setRunnable(id, false);
+        await this.store.transition(id, "paused", { from: [job.status], reason: why });
+        break;
+      }
+      case "queued": {
+        await this.store.transition(id, "queued", { from: [job.status], reason: why });
+        await this.scheduler.setRunnable(id, true);
+        break;
+      }
+      case "requeued": {
+        const failed = await this.scheduler.failedFrameIndices(id);
+        const all = job.status === "completed" || (failed.length === 0 && job.completedFrames >= job.frameCount);
+        const frames = await this.store.frames(id);
+        const indices = all && frames ? Array.from({ length: frames.length }, (_, i) => i) : failed;
+        await this.scheduler.requeueFrames(id, indices);
+        await this.store.transition(id, "requeued", { from: [job.status], reason: why });
+        await this.scheduler.setRunnable(id, true);
+        break;
+      }
+    }
+    await this.rollUp(id);
+    return this.get(id);
+  }
+
+  async setPriority(id: string, priority: number): Promise<Job> {
+    if (!Number.isInteger(priority) || priority < 0 || priority > 1_000_000) {
+      throw invalid("priority", "priority must be an integer from 0 to 1000000");
+    }
+    if (!(await this.store.setPriority(id, priority))) throw new FarmError("not-found", `no job ${id}`);
+    const job = await this.get(id);
+    if (runnableStatuses.has(job.status)) await this.scheduler.setRunnable(id, true);
+    return job;
+  }
+
+  /** Deletes the job: its frames leave the queues, held frames are taken back; its files stay. */
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    await this.scheduler.setRunnable(id, false);
+    await this.scheduler.releaseJob(id);
+    await this.scheduler.removeJob(id);
+    await this.store.delete(id);
+  }
+
+  /** The job's tasks (leases), newest first. */
+  async tasks(id: string, page: { offset?: number; limit?: number } = {}) {
+    await this.get(id);
+    return this.scheduler.jobLeases(id, page);
+  }
+
+  /**
    * Re-reads the job's counters and moves its status where Flamenco's roll-up says (failed at the
    * failure threshold, completed when all is done). Called after every change of a frame.
    */
@@ -90,6 +173,8 @@ export class JobService {
     });
     if (res?.changed && (finalStatuses.has(next) || !runnableStatuses.has(next))) {
       await this.scheduler.setRunnable(jobId, false);
+      // A failed job's remaining work is canceled: held frames are taken back.
+      if (next === "failed") await this.scheduler.releaseJob(jobId);
     }
     return res?.changed ? next : job.status;
   }

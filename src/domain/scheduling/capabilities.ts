@@ -42,8 +42,12 @@ export interface Lease {
   created: string;
   updated: string;
   leaseMs: number;
-  /** `active` while held; then `completed`, `failed`, `released` or `lost` (ran out). */
-  state: "active" | "completed" | "failed" | "released" | "lost";
+  /**
+   * `active` while held; then `completed`, `failed` (a frame failed for good), `soft-failed` (its
+   * frames will be tried again), `released` (given back), `lost` (ran out) or `canceled` (its job
+   * was canceled or failed while it was held).
+   */
+  state: "active" | "completed" | "failed" | "soft-failed" | "released" | "lost" | "canceled";
 }
 
 export interface CompletionResult {

@@ -30,12 +30,18 @@ export interface Scheduler {
   /** Fails the lease's frames under the failure rules; each goes back in line or fails for good. */
   fail(leaseId: string, sessionId: string, reason: string, frames?: number[]): Promise<FailureResult>;
   /** Puts the lease's frames back in line without counting a failure (sign-off, logout, timeout). */
-  release(leaseId: string, sessionId: string): Promise<void>;
+  release(leaseId: string, sessionId: string, state?: "released" | "canceled"): Promise<void>;
+  /** Takes every active lease of the job back (job canceled or failed); returns how many. */
+  releaseJob(jobId: string): Promise<number>;
+  /** The job's leases (its Flamenco tasks), newest first. */
+  jobLeases(jobId: string, page?: { offset?: number; limit?: number }): Promise<Lease[]>;
+  /** Indices of the job's frames that failed for good. */
+  failedFrameIndices(jobId: string): Promise<number[]>;
   /** Makes the job claimable again (after pause, requeue) or not (pause, cancel, fail, delete). */
   setRunnable(jobId: string, runnable: boolean): Promise<void>;
   /** Updates what the job is known to need from clients. */
   setNeeds(jobId: string, needs: Partial<JobNeeds>): Promise<void>;
-  /** Puts frames (by index) back in line again, e.g. to requeue failed frames. */
+  /** Puts frames (by index) back in line again with their counts undone (job requeued). */
   requeueFrames(jobId: string, indices: number[]): Promise<void>;
   /** Removes the job's queue entirely. */
   removeJob(jobId: string): Promise<void>;

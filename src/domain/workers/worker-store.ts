@@ -1,0 +1,27 @@
+import type { StoredSecret } from "./secrets.js";
+import type { StatusRequest, WorkerStatus } from "./worker.js";
+
+/**
+ * What the farm keeps about Flamenco workers beyond their session (adapters/redis/redis-worker-store.ts):
+ * the hashed secret, a pending status request, the tasks' logs and activities, and the lock of
+ * the workers' sweep.
+ */
+export interface WorkerStore {
+  saveSecret(workerId: string, secret: StoredSecret): Promise<void>;
+  /** The hashed secret, or null for an unknown worker. */
+  secret(workerId: string): Promise<StoredSecret | null>;
+  /** Sets the worker's pending status request; null clears it. */
+  setRequest(workerId: string, request: StatusRequest | null): Promise<void>;
+  request(workerId: string): Promise<StatusRequest | null>;
+  /** Clears the request when it asks for `status` (or when there is none); true when none is left. */
+  clearRequestIf(workerId: string, status: WorkerStatus): Promise<boolean>;
+  /**
+   * Appends `log` to the task's log (bounded: the oldest lines go first) and, when given, replaces
+   * its one-line activity. Does nothing for a task that does not exist.
+   */
+  noteTask(taskId: string, note: { log?: string; activity?: string }): Promise<void>;
+  /** The task's log; "" when it has none. */
+  taskLog(taskId: string): Promise<string>;
+  /** Takes the named lock for `ms` unless another process holds it; true when taken. */
+  tryLock(name: string, ms: number): Promise<boolean>;
+}
