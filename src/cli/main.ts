@@ -6,9 +6,10 @@ import { createLogger } from "../app/logger.js";
 import { openRedis, type RedisHandle } from "../app/runtime.js";
 import { version } from "../app/version.js";
 import { type CliContext, type CliGroup, parseArgs, UsageError } from "./command.js";
+import { jobGroup } from "./job.js";
 
 /** Every command group of `bellwether`; each lives in its own file under src/cli/. */
-const groups: CliGroup[] = [];
+const groups: CliGroup[] = [jobGroup];
 
 function help(): string {
   const lines = [`bellwether ${version}: the render-farm gateway's command line`, "", "Usage:"];
