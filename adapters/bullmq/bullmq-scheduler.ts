@@ -372,6 +372,41 @@ export class BullmqScheduler implements Scheduler {
     return { completed: done.map(frameOf), lost: lost.map(frameOf) };
   }
 
+  /**
+   * Completes a frame of a lease that ran out, when nobody holds the frame now: its BullMQ job is
+   * removed from the line (BullMQ refuses while another claim holds its lock, so a frame is never
+   * taken from its new holder), then counted completed as by `complete`. False when the frame is
+   * held by another lease, failed for good or gone.
+   */
+  async completeLate(leaseId: string, sessionId: string, frame: number): Promise<boolean> {
+    const lease = await this.getLease(leaseId);
+    if (!lease || lease.sessionId !== sessionId || lease.phase !== "render") return false;
+    const index = lease.indices[lease.frames.indexOf(frame)];
+    if (index === undefined) return false;
+    const job = await BullJob.fromId(this.queues.queue(lease.jobId), frameId(index));
+    if (!job) return false;
+    const state = await job.getState();
+    if (!["waiting", "prioritized", "active", "delayed"].includes(state)) return false;
+    try {
+      await job.remove();
+    } catch {
+      return false;
+    }
+    const now = new Date();
+    const res = await recordCompletion.run<number[]>(
+      this.redis,
+      [
+        this.keys.job(lease.jobId),
+        this.keys.frameStates(lease.jobId),
+        this.keys.lease(leaseId),
+        this.keys.sessionLeases(sessionId),
+      ],
+      [sessionId, leaseId, "render", now.toISOString(), now.getTime(), 1, index],
+    );
+    if (res[4] === 1) await this.startVideoIfAny(lease.jobId);
+    return true;
+  }
+
   /** Adds the job's video task once all its frames completed (idempotent: a fixed BullMQ id). */
   async startVideoIfAny(jobId: string): Promise<boolean> {
     // Check and switch atomically, so only one process adds the task; the job moves to its video
@@ -491,6 +526,16 @@ export class BullmqScheduler implements Scheduler {
       if (l) out.push(l);
     }
     return out;
+  }
+
+  /** Runs a read-only claim selection: proves Redis runs the farm's scripts (readiness). */
+  async probe(): Promise<void> {
+    await selectJobs.run(this.redis, [this.keys.runnable(), this.keys.served()], [this.keys.root, "", "", "any", -1, -1, -1, 1]);
+  }
+
+  /** Frames of the job held under a lease now (BullMQ's active list). */
+  async activeFrameCount(jobId: string): Promise<number> {
+    return this.redis.llen(this.keys.bull(jobId, "active"));
   }
 
   async failedFrameIndices(jobId: string): Promise<number[]> {

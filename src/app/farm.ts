@@ -3,9 +3,11 @@ import { BullmqScheduler } from "../../adapters/bullmq/bullmq-scheduler.js";
 import { Keys } from "../../adapters/redis/keys.js";
 import { RedisJobStore } from "../../adapters/redis/redis-job-store.js";
 import { RedisSessionStore } from "../../adapters/redis/redis-session-store.js";
+import { RedisWorkerStore } from "../../adapters/redis/redis-worker-store.js";
 import { StorageRoot } from "../../adapters/storage/storage-root.js";
 import { JobService } from "../domain/jobs/job-service.js";
 import { WorkService } from "../domain/scheduling/work-service.js";
+import { WorkerService } from "../domain/workers/worker-service.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 
@@ -24,6 +26,10 @@ export interface Farm {
   work: WorkService;
   sessions: RedisSessionStore;
   jobStore: RedisJobStore;
+  /** Flamenco workers: registration, auth, states, tasks and their updates, liveness. */
+  workers: WorkerService;
+  /** Resolves when Redis answers and the queues are usable; rejects with the reason otherwise. */
+  ready(): Promise<void>;
   /** Runs the periodic checks once (stalled leases, timed-out sessions, video tasks). */
   sweep(): Promise<void>;
   /** Registers a periodic check run by `sweep` (protocol adapters add theirs). */
@@ -56,7 +62,21 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
   scheduler.onProgress((jobId) => {
     jobs.rollUp(jobId).catch((err) => logger.warn({ err, jobId }, "roll-up failed"));
   });
-  const sweepers = new Map<string, () => Promise<void>>([["scheduler", () => scheduler.sweep()]]);
+  const workers = new WorkerService(sessions, new RedisWorkerStore(redis, keys, config.TASK_LOG_MAX), work, jobs, {
+    taskTimeoutMs: config.TASK_TIMEOUT,
+    workerTimeoutMs: config.WORKER_TIMEOUT,
+    sweepIntervalMs: config.SWEEP_INTERVAL,
+    allowedNetworks: config.WORKER_ALLOWED_NETWORKS,
+    tools: {
+      linux: { blender: config.BLENDER_CMD_LINUX, ffmpeg: config.FFMPEG_CMD_LINUX },
+      windows: { blender: config.BLENDER_CMD_WINDOWS, ffmpeg: config.FFMPEG_CMD_WINDOWS },
+      darwin: { blender: config.BLENDER_CMD_DARWIN, ffmpeg: config.FFMPEG_CMD_DARWIN },
+    },
+  });
+  const sweepers = new Map<string, () => Promise<void>>([
+    ["scheduler", () => scheduler.sweep()],
+    ["flamenco-workers", async () => void (await workers.sweep())],
+  ]);
   return {
     config,
     redis,
@@ -68,6 +88,19 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
     work,
     sessions,
     jobStore,
+    workers,
+    async ready() {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("redis did not answer within 2 s")), 2000);
+      });
+      try {
+        // Redis answers and runs the farm's scripts (the queues are usable).
+        await Promise.race([redis.ping().then(() => scheduler.probe()), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     addSweeper(name, fn) {
       sweepers.set(name, fn);
     },

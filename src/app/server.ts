@@ -1,12 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
+import { routePath } from "hono/route";
 import { flamencoApi } from "../../adapters/flamenco/app.js";
 import { errorJson } from "../../adapters/flamenco/errors.js";
+import { taskLogRoutes } from "../../adapters/flamenco/tasks.js";
+import { workerRoutes } from "../../adapters/flamenco/worker.js";
+import { workerMgtRoutes } from "../../adapters/flamenco/worker-mgt.js";
 import type { Farm } from "./farm.js";
 import { type AppEnv, protocolOf } from "./http-env.js";
+import { Metrics } from "./metrics.js";
 
 /** Route groups mounted under `/api` next to the job API (each protocol part adds its own). */
-const flamencoGroups: Array<(farm: Farm) => Hono> = [];
+const flamencoGroups: Array<(farm: Farm) => Hono> = [workerRoutes, workerMgtRoutes, taskLogRoutes];
 
 /** Route groups mounted at the root: SheepIt's PHP-style endpoints. */
 const rootGroups: Array<(farm: Farm) => Hono> = [];
@@ -17,6 +22,7 @@ const rootGroups: Array<(farm: Farm) => Hono> = [];
  */
 export function createHttpApp(farm: Farm) {
   const app = new Hono<AppEnv>();
+  const metrics = new Metrics();
 
   app.use(async (c, next) => {
     const requestId = c.req.header("x-request-id")?.slice(0, 100) || randomUUID();
@@ -26,13 +32,17 @@ export function createHttpApp(farm: Farm) {
     c.header("X-Request-Id", requestId);
     const started = performance.now();
     await next();
-    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const elapsed = performance.now() - started;
+    const ms = Math.round(elapsed * 10) / 10;
     const status = c.res.status;
+    const protocol = protocolOf(c.req.path);
+    const route = status === 404 && routePath(c) === "*" ? "unmatched" : routePath(c);
+    metrics.observeRequest(protocol, c.req.method, route, status, elapsed / 1000);
     log[status >= 500 ? "error" : "info"](
       {
         method: c.req.method,
         path: c.req.path,
-        protocol: protocolOf(c.req.path),
+        protocol,
         status,
         ms,
         session: c.get("sessionId"),
@@ -45,12 +55,15 @@ export function createHttpApp(farm: Farm) {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
     try {
-      await farm.redis.ping();
+      await farm.ready();
       return c.json({ status: "ready" });
-    } catch {
-      return c.json({ status: "redis unreachable" }, 503);
+    } catch (err) {
+      return c.json({ status: "not ready", reason: (err as Error).message }, 503);
     }
   });
+  app.get("/metrics", async (c) =>
+    c.text(await metrics.render(farm), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
+  );
 
   app.route("/api", flamencoApi(farm, flamencoGroups));
   for (const group of rootGroups) app.route("/", group(farm));
