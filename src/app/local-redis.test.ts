@@ -126,6 +126,31 @@ describe.skipIf(!haveRedisServer)("startLocalRedis with a real redis-server", ()
     await expect(c.connect()).rejects.toThrow();
   });
 
+  it("refuses to start a second redis-server on a data directory that one is still using", async () => {
+    const first = await startLocalRedis({ dataDir, logger });
+    started.push(first);
+    const c1 = client(first.url);
+    await c1.connect();
+    await c1.set("bw:owner", "first");
+    const pidfile = path.join(dataDir, "redis", "redis-server.pid");
+    const pid = Number(fs.readFileSync(pidfile, "utf8"));
+    expect(pid).toBeGreaterThan(0);
+
+    await expect(startLocalRedis({ dataDir, logger })).rejects.toThrow(
+      new RegExp(`another redis-server \\(pid ${pid}\\) is already using[\\s\\S]*kill ${pid}`),
+    );
+    expect(await c1.get("bw:owner")).toBe("first"); // untouched
+
+    // Once it has stopped, the same directory starts again (and a stale pid file is no obstacle).
+    await first.stop();
+    fs.writeFileSync(pidfile, `${pid}\n`);
+    const second = await startLocalRedis({ dataDir, logger });
+    started.push(second);
+    const c2 = client(second.url);
+    await c2.connect();
+    expect(await c2.get("bw:owner")).toBe("first");
+  });
+
   it("fails with redis-server's own output when it cannot start", async () => {
     const port = await findFreePort();
     const holder = await startLocalRedis({ dataDir, logger, port });

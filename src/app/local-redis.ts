@@ -8,7 +8,9 @@ import type { Logger } from "./logger.js";
 /**
  * A private redis-server that Bellwether starts and stops itself when REDIS_URL is unset, so a
  * single machine needs no separately managed Redis. It listens on 127.0.0.1 only, keeps an
- * append-only file under `<dataDir>/redis`, and writes no RDB snapshots.
+ * append-only file under `<dataDir>/redis`, and writes no RDB snapshots. It runs in its own
+ * process group (a Ctrl-C for the gateway leaves it to stop() to end it) and writes a pid file, so
+ * a second server is never started on the same append-only file.
  */
 
 export type LocalRedis = {
@@ -47,6 +49,11 @@ export class RedisServerMissingError extends Error {
   }
 }
 
+/** redis-server was found but could not be started (its output is quoted in the message). */
+export class RedisStartError extends Error {
+  override name = "RedisStartError";
+}
+
 /** Absolute path of the executable `name` on `searchPath` (default: $PATH), or undefined. */
 export function findOnPath(name: string, searchPath: string = process.env.PATH ?? ""): string | undefined {
   const exts =
@@ -82,6 +89,58 @@ export function findFreePort(): Promise<number> {
 }
 
 const OUTPUT_LINES_KEPT = 20;
+const PIDFILE = "redis-server.pid";
+
+/**
+ * Two redis-servers must never share one append-only file. A redis-server still running on this
+ * directory (its pid file names a live process that, where /proc can tell, is a redis-server
+ * working in this directory) belongs to a gateway that is running, or was left behind by one
+ * that died without stop(); either way starting is refused with a message saying what to do.
+ * A stale pid file is removed.
+ */
+async function refuseIfInUse(dir: string): Promise<void> {
+  const pidfile = path.join(dir, PIDFILE);
+  let pid: number;
+  try {
+    pid = Number.parseInt(await fs.promises.readFile(pidfile, "utf8"), 10);
+  } catch {
+    return;
+  }
+  let running = false;
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+    try {
+      process.kill(pid, 0);
+      running = true;
+    } catch (err) {
+      running = (err as NodeJS.ErrnoException).code === "EPERM";
+    }
+  }
+  if (running) {
+    try {
+      const [stat, cwd, cmdline, ownDir] = await Promise.all([
+        fs.promises.readFile(`/proc/${pid}/stat`, "utf8"),
+        fs.promises.realpath(`/proc/${pid}/cwd`),
+        fs.promises.readFile(`/proc/${pid}/cmdline`, "utf8"),
+        fs.promises.realpath(dir),
+      ]);
+      const zombie = /^\S+ \(.*\) Z/.test(stat);
+      running = !zombie && cwd === ownDir && cmdline.includes("redis-server");
+    } catch {
+      // No /proc here (macOS) or not allowed to look: trust the pid file.
+    }
+  }
+  if (!running) {
+    await fs.promises.rm(pidfile, { force: true });
+    return;
+  }
+  throw new RedisStartError(
+    [
+      `another redis-server (pid ${pid}) is already using ${dir}.`,
+      "A gateway may be running on this DATA_DIR, or one that stopped abnormally left its Redis behind.",
+      `Stop that process (kill ${pid}) and start again, or set REDIS_URL to a Redis to use instead.`,
+    ].join("\n"),
+  );
+}
 
 export async function startLocalRedis(opts: StartLocalRedisOptions): Promise<LocalRedis> {
   const binary = findOnPath("redis-server", opts.searchPath);
@@ -90,6 +149,7 @@ export async function startLocalRedis(opts: StartLocalRedisOptions): Promise<Loc
   const dir = path.resolve(opts.dataDir, "redis");
   await fs.promises.mkdir(dir, { recursive: true });
   const log = opts.logger.child({ component: "redis-server" });
+  await refuseIfInUse(dir);
 
   // A port picked by findFreePort can be taken before redis-server binds it; retry then.
   const attempts = opts.port === undefined ? 3 : 1;
@@ -105,10 +165,6 @@ export async function startLocalRedis(opts: StartLocalRedisOptions): Promise<Loc
       throw err;
     }
   }
-}
-
-class RedisStartError extends Error {
-  override name = "RedisStartError";
 }
 
 async function startOnce(
@@ -133,10 +189,14 @@ async function startOnce(
     dir,
     "--save",
     "",
+    "--pidfile",
+    path.join(dir, PIDFILE),
     "--logfile",
     "",
   ];
-  const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], cwd: dir });
+  // detached: its own process group, so a Ctrl-C meant for the gateway does not stop Redis
+  // under it; the gateway stops Redis itself, last, through stop().
+  const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], cwd: dir, detached: true });
 
   const recent: string[] = [];
   const remember = (line: string) => {
