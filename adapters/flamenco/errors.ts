@@ -28,6 +28,10 @@ export function farmErrorResponse(c: Context, err: unknown) {
   if (err instanceof FarmError) {
     const status = flamencoStatus[err.kind];
     if (err.kind === "forbidden") return c.json({ message: err.message }, 403);
+    // A worker that must change status first gets `WorkerStateChange`, as the spec's 423 says.
+    if (err.kind === "state-change-pending" && typeof err.details.statusRequested === "string") {
+      return c.json({ status_requested: err.details.statusRequested }, 423);
+    }
     return errorJson(c, status, err.message);
   }
   return errorJson(c, 500, "internal error; the gateway log has the details");

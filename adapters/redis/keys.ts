@@ -74,7 +74,7 @@ export class Keys {
   sessionLeases(sessionId: string) {
     return `${this.root}:session:${sessionId}:leases`;
   }
-  /** List: the task log of a lease (bounded). */
+  /** String: the task log of a lease (bounded by TASK_LOG_MAX). */
   leaseLog(id: string) {
     return `${this.root}:lease:${id}:log`;
   }
@@ -90,6 +90,14 @@ export class Keys {
   /** Sorted set: session id → last seen (ms). */
   sessionsSeen() {
     return `${this.root}:sessions:seen`;
+  }
+  /** Hash: a Flamenco worker's hashed secret {algo, salt, hash} (its session is `session(id)`). */
+  workerSecret(workerId: string) {
+    return `${this.root}:worker:${workerId}:secret`;
+  }
+  /** Hash: a status an operator asked of a Flamenco worker {status, lazy}. */
+  workerRequest(workerId: string) {
+    return `${this.root}:worker:${workerId}:request`;
   }
   /** A short lock taken by the process running a sweep. */
   sweepLock(name: string) {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { parseNetwork } from "../domain/workers/networks.js";
 
 /**
  * Every setting of the gateway comes from an environment variable, validated here once at
@@ -45,12 +46,18 @@ const bool = (fallback: boolean) =>
 const cidrList = z
   .string()
   .default("")
-  .transform((raw) =>
-    raw
+  .transform((raw, ctx) => {
+    const entries = raw
       .split(",")
       .map((s) => s.trim())
-      .filter(Boolean),
-  );
+      .filter(Boolean);
+    const bad = entries.find((e) => !parseNetwork(e));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: "custom", message: `"${bad}" is not a network (examples: 10.0.0.0/8, 192.168.1.7, fd00::/8)` });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 export const configSchema = z.object({
   PORT: int(8080, 0, 65535),

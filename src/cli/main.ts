@@ -7,9 +7,10 @@ import { openRedis, type RedisHandle } from "../app/runtime.js";
 import { version } from "../app/version.js";
 import { type CliContext, type CliGroup, parseArgs, UsageError } from "./command.js";
 import { jobGroup } from "./job.js";
+import { workerGroup } from "./worker.js";
 
 /** Every command group of `bellwether`; each lives in its own file under src/cli/. */
-const groups: CliGroup[] = [jobGroup];
+const groups: CliGroup[] = [jobGroup, workerGroup];
 
 function help(): string {
   const lines = [`bellwether ${version}: the render-farm gateway's command line`, "", "Usage:"];

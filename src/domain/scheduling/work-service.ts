@@ -68,6 +68,11 @@ export class WorkService {
     return res;
   }
 
+  /** Puts one lease's frames back in line without counting a failure. */
+  release(leaseId: string, sessionId: string): Promise<void> {
+    return this.scheduler.release(leaseId, sessionId);
+  }
+
   /** Puts everything the session holds back in line (sign-off, logout, timeout). */
   async releaseAll(sessionId: string): Promise<number> {
     const leases = await this.scheduler.sessionLeases(sessionId);

@@ -289,10 +289,10 @@ export class WorkerService {
     if (status === "failed") {
       const w = await this.get(workerId);
       const res = await this.work.fail(taskId, workerId, update.activity || "failed by the worker");
-      const outcome =
-        res.failed.length > 0 || (lease.phase === "video" && res.retried.length === 0)
-          ? "the Manager marks it as failed"
-          : "the Manager marks it as soft failure; another worker will try it";
+      const hard = (await this.work.lease(taskId))?.state === "failed";
+      const outcome = hard
+        ? "too many workers failed it, the Manager marks it as failed"
+        : "the Manager marks it as soft failure; another worker will try it";
       const blocked = res.blocklisted ? `; worker ${w.nickname} is now blocklisted from job ${lease.jobId}` : "";
       await this.store.noteTask(taskId, { log: `${stamp()} Task failed by worker ${w.nickname} (${w.id}); ${outcome}${blocked}\n` });
       return;

@@ -1,0 +1,52 @@
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Farm } from "../../src/app/farm.js";
+import { errorJson } from "./errors.js";
+
+/** `Authorization: Basic base64(user:password)`; null when missing or malformed. */
+export function parseBasicAuth(header: string | undefined): { user: string; password: string } | null {
+  const m = header && header.length <= 4096 ? /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header) : null;
+  if (!m) return null;
+  const decoded = Buffer.from(m[1] as string, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0) return null;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * Worker authentication (the spec's `worker_auth`: HTTP Basic, worker UUID and secret). Missing
+ * credentials: 401 with `WWW-Authenticate: Basic`; wrong ones: 403 with a `SecurityError` (thrown
+ * by the domain as `forbidden`). Every authenticated call counts as the worker being seen.
+ */
+export function workerAuth(farm: Farm): MiddlewareHandler {
+  return async (c, next) => {
+    const creds = parseBasicAuth(c.req.header("authorization"));
+    if (!creds) {
+      c.header("WWW-Authenticate", 'Basic realm="Flamenco Manager", charset="UTF-8"');
+      return errorJson(c, 401, "worker credentials are missing: use HTTP Basic with the worker's UUID and secret");
+    }
+    const id = await farm.workers.authenticate(creds.user, creds.password);
+    c.set("sessionId" as never, id as never);
+    await next();
+  };
+}
+
+/** The authenticated worker's id (set by `workerAuth`). */
+export function workerId(c: Context): string {
+  return c.get("sessionId" as never) as string;
+}
+
+/** The address the request came from; "" when the server does not say (e.g. in-process requests). */
+export function remoteAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** Caps a request body at `maxSize` bytes: 413 with an `Error` past it. */
+export function bodyCap(maxSize: number): MiddlewareHandler {
+  return bodyLimit({ maxSize, onError: (c) => errorJson(c, 413, `the request body is larger than ${maxSize} bytes`) });
+}
