@@ -3,6 +3,7 @@ import type { Farm } from "../../src/app/farm.js";
 import { errorJson, farmErrorResponse } from "./errors.js";
 import { jobRoutes } from "./jobs.js";
 import { metaRoutes } from "./meta.js";
+import { openApiRoutes } from "./openapi.js";
 
 /**
  * Flamenco's Manager API under `/api`. Every answer that is not a success is an `Error` JSON:
@@ -11,6 +12,7 @@ import { metaRoutes } from "./meta.js";
 export function flamencoApi(farm: Farm, extra: Array<(farm: Farm) => Hono> = []) {
   const api = new Hono();
   api.route("/", metaRoutes());
+  api.route("/", openApiRoutes());
   api.route("/", jobRoutes(farm));
   for (const group of extra) api.route("/", group(farm));
   api.notFound((c) => errorJson(c, 404, `no route ${c.req.method} ${c.req.path}`));

@@ -15,7 +15,7 @@ export function frameOutputPath(renderOutput: string, frame: number, extension: 
       sign +
       String(abs).padStart(m[0].length - sign.length, "0") +
       renderOutput.slice(m.index + m[0].length)
-    : `${renderOutput}${sign}${String(abs).padStart(4, "0")}`;
+    : `${renderOutput}${sign}${String(abs).padStart(4 - sign.length, "0")}`;
   return base + extension;
 }
 
