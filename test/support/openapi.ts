@@ -157,3 +157,17 @@ export function specExample<T = Record<string, unknown>>(componentName: string):
   if (example === undefined) throw new Error(`${FLAMENCO_OPENAPI}: schema "${componentName}" has no example`);
   return structuredClone(example) as T;
 }
+
+/** A parsed OpenAPI document: free-form JSON, typed loosely for reading in tests. */
+export interface SpecDocument {
+  // biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is free-form JSON
+  paths: Record<string, Record<string, any>>;
+  // biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is free-form JSON
+  components: { schemas: Record<string, any>; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** The whole parsed `flamenco-openapi.yaml` (paths, components, ...), as loaded. */
+export function specDocument(): SpecDocument {
+  return flamencoSchemas().doc as SpecDocument;
+}
