@@ -123,9 +123,9 @@ describe("job control over the API", () => {
     expect((await api("POST", `/jobs/${high.id}/setstatus`, { status: "completed" })).status).toBe(422);
     expect((await api("POST", `/jobs/${high.id}/setstatus`, { status: "bogus" })).status).toBe(400);
     expect((await api("POST", `/jobs/${high.id}/setstatus`, "{nope")).status).toBe(400);
-    expect((await api("POST", "/jobs/4b8e0c4e-8a0e-4a8b-9a6a-7d7b0c5f2d11/setstatus", { status: "paused" })).status).toBe(
-      404,
-    );
+    expect(
+      (await api("POST", "/jobs/4b8e0c4e-8a0e-4a8b-9a6a-7d7b0c5f2d11/setstatus", { status: "paused" })).status,
+    ).toBe(404);
     const err = await api("POST", `/jobs/${high.id}/setstatus`, { status: "queued" });
     expect(err.status).toBe(422);
     expect(err.body).toMatchObject({ code: 422, message: expect.stringContaining("queued") });

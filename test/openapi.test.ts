@@ -53,14 +53,23 @@ describe("/api/openapi.json", () => {
       }
     }
     const ours = Object.keys(doc.components.schemas);
-    for (const name of ["Job", "SubmittedJob", "Error", "SecurityError", "AssignedTask", "RegisteredWorker", "TaskUpdate"]) {
+    for (const name of [
+      "Job",
+      "SubmittedJob",
+      "Error",
+      "SecurityError",
+      "AssignedTask",
+      "RegisteredWorker",
+      "TaskUpdate",
+    ]) {
       expect(ours).toContain(name);
     }
     // The spec's required fields are required here too.
     const required = (name: string) => new Set<string>(doc.components.schemas[name].required ?? []);
     for (const name of ["Job", "SubmittedJob", "AssignedTask", "WorkerRegistration", "Error"]) {
       const specSchema = spec.components.schemas[name];
-      const specRequired: string[] = specSchema.required ?? specSchema.allOf?.flatMap((s: any) => s.required ?? []) ?? [];
+      const specRequired: string[] =
+        specSchema.required ?? specSchema.allOf?.flatMap((s: any) => s.required ?? []) ?? [];
       for (const field of specRequired) expect(required(name).has(field), `${name}.${field}`).toBe(true);
     }
   });

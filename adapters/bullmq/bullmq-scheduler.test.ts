@@ -31,7 +31,11 @@ describe("BullmqScheduler against real Redis", () => {
     const seen = new Map<number, string[]>();
     const loop = async (t: TestFarm, sid: string) => {
       for (;;) {
-        const got = await t.farm.work.claim({ caps: caps(sid, { taskTypes: ["blender"] }), maxFrames: 3, leaseMs: LEASE });
+        const got = await t.farm.work.claim({
+          caps: caps(sid, { taskTypes: ["blender"] }),
+          maxFrames: 3,
+          leaseMs: LEASE,
+        });
         if (!got) return;
         for (const f of got.lease.frames) seen.set(f, [...(seen.get(f) ?? []), sid]);
         const res = await t.farm.work.complete(got.lease.id, sid);
@@ -76,7 +80,15 @@ describe("BullmqScheduler against real Redis", () => {
     const order: string[] = [];
     for (let k = 0; k < 10; k++) {
       const got = await t.farm.work.claim({ caps: caps(`s${k}`), maxFrames: 1, leaseMs: LEASE });
-      order.push(got?.job.id === big.id ? "big" : got?.job.id === small.id ? "small" : got?.job.id === urgent.id ? "urgent" : "?");
+      order.push(
+        got?.job.id === big.id
+          ? "big"
+          : got?.job.id === small.id
+            ? "small"
+            : got?.job.id === urgent.id
+              ? "urgent"
+              : "?",
+      );
     }
     expect(order.slice(0, 2)).toEqual(["urgent", "urgent"]);
     // The small job, submitted after the big one, is not starved: it takes its turns at once.
@@ -89,11 +101,15 @@ describe("BullmqScheduler against real Redis", () => {
     const t = farmFor("caps");
     const job = await t.farm.jobs.submit(exampleJob(t.storageRoot, { frames: "1-3", chunk_size: 1 }));
     // ffmpeg-only worker: nothing while frames render.
-    expect(await t.farm.work.claim({ caps: caps("ff", { taskTypes: ["ffmpeg"] }), maxFrames: 1, leaseMs: LEASE })).toBeNull();
+    expect(
+      await t.farm.work.claim({ caps: caps("ff", { taskTypes: ["ffmpeg"] }), maxFrames: 1, leaseMs: LEASE }),
+    ).toBeNull();
     // Device and memory needs.
     await t.farm.scheduler.setNeeds(job.id, { device: "gpu", ramKb: 4_000_000, renderSeconds: 600 });
     expect(await t.farm.work.claim({ caps: caps("cpu", { device: "cpu" }), maxFrames: 1, leaseMs: LEASE })).toBeNull();
-    expect(await t.farm.work.claim({ caps: caps("lowram", { ramKb: 1_000_000 }), maxFrames: 1, leaseMs: LEASE })).toBeNull();
+    expect(
+      await t.farm.work.claim({ caps: caps("lowram", { ramKb: 1_000_000 }), maxFrames: 1, leaseMs: LEASE }),
+    ).toBeNull();
     expect(
       await t.farm.work.claim({ caps: caps("short", { renderSecondsMax: 60 }), maxFrames: 1, leaseMs: LEASE }),
     ).toBeNull();
@@ -105,7 +121,9 @@ describe("BullmqScheduler against real Redis", () => {
     expect(fits?.lease.frames).toEqual([1]);
     // Blocklisted sessions get nothing from the job.
     await t.redis.sadd(t.farm.keys.blocklist(job.id), "banned");
-    expect(await t.farm.work.claim({ caps: caps("banned", { device: "gpu" }), maxFrames: 1, leaseMs: LEASE })).toBeNull();
+    expect(
+      await t.farm.work.claim({ caps: caps("banned", { device: "gpu" }), maxFrames: 1, leaseMs: LEASE }),
+    ).toBeNull();
   });
 
   it("makes the video task available only after every frame completed, to ffmpeg workers", async () => {
@@ -117,7 +135,9 @@ describe("BullmqScheduler against real Redis", () => {
     await t.farm.work.complete(a?.lease.id as string, "w1");
     expect(await t.farm.work.claim({ caps: ffmpeg, maxFrames: 1, leaseMs: LEASE })).toBeNull();
     await t.farm.work.complete(b?.lease.id as string, "w2");
-    expect(await t.farm.work.claim({ caps: caps("w1", { taskTypes: ["blender"] }), maxFrames: 2, leaseMs: LEASE })).toBeNull();
+    expect(
+      await t.farm.work.claim({ caps: caps("w1", { taskTypes: ["blender"] }), maxFrames: 2, leaseMs: LEASE }),
+    ).toBeNull();
     const video = await t.farm.work.claim({ caps: ffmpeg, maxFrames: 1, leaseMs: LEASE });
     expect(video?.lease.phase).toBe("video");
     expect(video?.lease.taskType).toBe("ffmpeg");

@@ -4,12 +4,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "../../src/app/logger.js";
 import { FrameList } from "../../src/domain/jobs/frame-range.js";
 import type { Job, JobNeeds } from "../../src/domain/jobs/job.js";
-import type {
-  ClaimRequest,
-  CompletionResult,
-  FailureResult,
-  Lease,
-} from "../../src/domain/scheduling/capabilities.js";
+import type { ClaimRequest, CompletionResult, FailureResult, Lease } from "../../src/domain/scheduling/capabilities.js";
 import type { Scheduler } from "../../src/domain/scheduling/scheduler.js";
 import type { Keys } from "../redis/keys.js";
 import { JobQueues } from "./job-queues.js";
@@ -105,7 +100,11 @@ export class BullmqScheduler implements Scheduler {
     let batch: Array<{ name: string; data: FrameData; opts: typeof opts & { jobId: string; priority: number } }> = [];
     let index = 0;
     for (const f of frames.frames()) {
-      batch.push({ name: "frame", data: { i: index, f }, opts: { ...opts, jobId: frameId(index), priority: index + 1 } });
+      batch.push({
+        name: "frame",
+        data: { i: index, f },
+        opts: { ...opts, jobId: frameId(index), priority: index + 1 },
+      });
       index++;
       if (batch.length >= this.enqueueBatch) {
         await queue.addBulk(batch);
@@ -422,11 +421,13 @@ export class BullmqScheduler implements Scheduler {
       this.keys.schedJob(jobId),
     );
     if (started !== 1) return false;
-    await this.queues.queue(jobId).add(
-      "video",
-      { i: -1, f: -1 },
-      { jobId: VIDEO_ID, attempts: this.opts.taskFailWorkers, removeOnComplete: true, removeOnFail: false },
-    );
+    await this.queues
+      .queue(jobId)
+      .add(
+        "video",
+        { i: -1, f: -1 },
+        { jobId: VIDEO_ID, attempts: this.opts.taskFailWorkers, removeOnComplete: true, removeOnFail: false },
+      );
     return true;
   }
 
@@ -530,7 +531,11 @@ export class BullmqScheduler implements Scheduler {
 
   /** Runs a read-only claim selection: proves Redis runs the farm's scripts (readiness). */
   async probe(): Promise<void> {
-    await selectJobs.run(this.redis, [this.keys.runnable(), this.keys.served()], [this.keys.root, "", "", "any", -1, -1, -1, 1]);
+    await selectJobs.run(
+      this.redis,
+      [this.keys.runnable(), this.keys.served()],
+      [this.keys.root, "", "", "any", -1, -1, -1, 1],
+    );
   }
 
   /** Frames of the job held under a lease now (BullMQ's active list). */
@@ -635,7 +640,13 @@ export class BullmqScheduler implements Scheduler {
     await pipe.exec();
     let cursor = "0";
     do {
-      const [next, found] = await this.redis.scan(cursor, "MATCH", `${this.keys.schedJob(jobId)}:sfail:*`, "COUNT", 500);
+      const [next, found] = await this.redis.scan(
+        cursor,
+        "MATCH",
+        `${this.keys.schedJob(jobId)}:sfail:*`,
+        "COUNT",
+        500,
+      );
       cursor = next;
       if (found.length > 0) await this.redis.unlink(...found);
     } while (cursor !== "0");

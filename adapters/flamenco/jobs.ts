@@ -5,11 +5,11 @@ import {
   JobPriorityChange,
   JobStatusChange,
   JobsQuery,
-  PageQuery,
-  TaskIdParam,
   type Job as JobWire,
-  type Task as TaskWire,
+  PageQuery,
   SubmittedJob,
+  TaskIdParam,
+  type Task as TaskWire,
 } from "../../contracts/flamenco/index.js";
 import type { Farm } from "../../src/app/farm.js";
 import { FarmError } from "../../src/domain/errors.js";
@@ -37,7 +37,9 @@ export function jobToWire(job: Job): JobWire {
 /** Leases as `Task` wire shapes, with who holds or held each. */
 async function tasksToWire(farm: Farm, leases: Lease[], priority: number): Promise<TaskWire[]> {
   const ids = [...new Set(leases.map((l) => l.sessionId))];
-  const sessions = new Map((await Promise.all(ids.map((id) => farm.sessions.get(id)))).flatMap((s) => (s ? [[s.id, s]] : [])));
+  const sessions = new Map(
+    (await Promise.all(ids.map((id) => farm.sessions.get(id)))).flatMap((s) => (s ? [[s.id, s]] : [])),
+  );
   return leases.map((l) => {
     const s = sessions.get(l.sessionId);
     return {

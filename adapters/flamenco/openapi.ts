@@ -29,7 +29,8 @@ function ref(schema: z.ZodType): JsonSchema {
 
 function operationObject(op: Operation): JsonSchema {
   const o: JsonSchema = { operationId: op.operationId, summary: op.summary, tags: [op.tag] };
-  if (!op.inSpec) o.description = "Added by Bellwether after the 2022 API, following later Flamenco Managers (without /v3).";
+  if (!op.inSpec)
+    o.description = "Added by Bellwether after the 2022 API, following later Flamenco Managers (without /v3).";
   if (op.workerAuth) o.security = [{ worker_auth: [] }];
   if (op.params?.length) {
     o.parameters = op.params.map((p) => ({
@@ -154,7 +155,8 @@ function referencePage(doc: JsonSchema) {
     ${[...byTag.entries()].map(([tag, ops]) => html`<h2>${tag}</h2>${ops.map(opHtml)}`)}
     <h2>Schemas</h2>
     ${Object.entries(components).map(
-      ([name, s]) => html`<section id="schema-${name}"><h3>${name}</h3><pre>${raw(escapeHtml(schemaText(s)))}</pre></section>`,
+      ([name, s]) =>
+        html`<section id="schema-${name}"><h3>${name}</h3><pre>${raw(escapeHtml(schemaText(s)))}</pre></section>`,
     )}
   </body>
 </html>`;

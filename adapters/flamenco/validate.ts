@@ -17,7 +17,9 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Prom
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new FarmError("invalid", describeZodError(parsed.error), { field: String(parsed.error.issues[0]?.path[0] ?? "body") });
+    throw new FarmError("invalid", describeZodError(parsed.error), {
+      field: String(parsed.error.issues[0]?.path[0] ?? "body"),
+    });
   }
   return parsed.data;
 }

@@ -103,6 +103,52 @@ export class Keys {
   sweepLock(name: string) {
     return `${this.root}:sweep-lock:${name}`;
   }
+  // ---- SheepIt clients and accounts ----
+  /** Hash: a user (login, password hash, flags, points). */
+  user(login: string) {
+    return `${this.root}:user:${login}`;
+  }
+  /** Set: every login. */
+  users() {
+    return `${this.root}:users`;
+  }
+  /** Hash: render key hash → {machine, created} of a user. */
+  userKeys(login: string) {
+    return `${this.root}:user:${login}:keys`;
+  }
+  /** Counter with expiry: failed logins of a subject (`login:<login>` or `addr:<address>`). */
+  loginFailures(subject: string) {
+    return `${this.root}:login-failures:${subject}`;
+  }
+  /** String: the HMAC secret signing SheepIt validation URLs (generated once). */
+  sheepitSecret() {
+    return `${this.root}:sheepit:secret`;
+  }
+  /** Sorted set: job id → when a SheepIt session was last given a frame of it (archive access). */
+  sheepitSessionJobs(sessionId: string) {
+    return `${this.root}:sheepit:session:${sessionId}:jobs`;
+  }
+  /** Hash: per SheepIt session counters (credits, broken frames in a row). */
+  sheepitSessionCounters(sessionId: string) {
+    return `${this.root}:sheepit:session:${sessionId}:counters`;
+  }
+  /** List: error reports of a SheepIt session (bounded). */
+  sheepitErrors(sessionId: string) {
+    return `${this.root}:sheepit:session:${sessionId}:errors`;
+  }
+  /** Hash: a job's archive for SheepIt clients (content key, md5, size, blend path). */
+  sheepitJobArchive(jobId: string) {
+    return `${this.root}:sheepit:archive:${jobId}`;
+  }
+  /** Hash: archive md5 → job id (which cached archives clients may delete). */
+  sheepitArchiveMd5s() {
+    return `${this.root}:sheepit:archive-md5s`;
+  }
+  /** String "WxH": dimensions of a job's first accepted frame from a SheepIt client. */
+  sheepitJobDims(jobId: string) {
+    return `${this.root}:sheepit:dims:${jobId}`;
+  }
+
   /** Anything else, namespaced: `{bw}:<parts>`. */
   other(...parts: string[]) {
     return [this.root, ...parts].join(":");

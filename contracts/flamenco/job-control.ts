@@ -17,7 +17,14 @@ export const JobsQuery = z.object({
   status: z
     .string()
     .optional()
-    .transform((s) => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : undefined))
+    .transform((s) =>
+      s
+        ? s
+            .split(",")
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : undefined,
+    )
     .pipe(z.array(JobStatus).optional()),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });

@@ -50,7 +50,9 @@ export const Job = z
   .meta({ id: "Job" });
 export type Job = z.infer<typeof Job>;
 
-export const AvailableJobSettingType = z.enum(["string", "int32", "float", "bool"]).meta({ id: "AvailableJobSettingType" });
+export const AvailableJobSettingType = z
+  .enum(["string", "int32", "float", "bool"])
+  .meta({ id: "AvailableJobSettingType" });
 export const AvailableJobSettingSubtype = z
   .enum(["file_path", "dir_path", "file_name", "hashed_file_path"])
   .meta({ id: "AvailableJobSettingSubtype" });

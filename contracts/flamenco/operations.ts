@@ -1,12 +1,6 @@
 import type { z } from "zod";
 import { ErrorBody, FlamencoVersion, SecurityError } from "./common.js";
-import {
-  JobPriorityChange,
-  JobStatusChange,
-  JobTasksSummary,
-  JobsQueryResult,
-  Task,
-} from "./job-control.js";
+import { JobPriorityChange, JobStatusChange, JobsQueryResult, JobTasksSummary, Task } from "./job-control.js";
 import { AvailableJobTypes, Job, SubmittedJob } from "./jobs.js";
 import {
   AssignedTask,
@@ -54,8 +48,20 @@ export interface Operation {
   inSpec: boolean;
 }
 
-const jobId: OperationParam = { name: "job_id", in: "path", required: true, description: "UUID of the job", format: "uuid" };
-const taskId: OperationParam = { name: "task_id", in: "path", required: true, description: "UUID of the task", format: "uuid" };
+const jobId: OperationParam = {
+  name: "job_id",
+  in: "path",
+  required: true,
+  description: "UUID of the job",
+  format: "uuid",
+};
+const taskId: OperationParam = {
+  name: "task_id",
+  in: "path",
+  required: true,
+  description: "UUID of the task",
+  format: "uuid",
+};
 const workerId: OperationParam = {
   name: "worker_id",
   in: "path",
@@ -119,7 +125,11 @@ export const operations: Operation[] = [
     summary: "Fetch info about the job",
     tag: "jobs",
     params: [jobId],
-    responses: { "200": { description: "Job info", schema: Job }, "400": error("Malformed id"), "404": error("No such job") },
+    responses: {
+      "200": { description: "Job info", schema: Job },
+      "400": error("Malformed id"),
+      "404": error("No such job"),
+    },
     inSpec: true,
   },
   {

@@ -53,7 +53,10 @@ const cidrList = z
       .filter(Boolean);
     const bad = entries.find((e) => !parseNetwork(e));
     if (bad !== undefined) {
-      ctx.addIssue({ code: "custom", message: `"${bad}" is not a network (examples: 10.0.0.0/8, 192.168.1.7, fd00::/8)` });
+      ctx.addIssue({
+        code: "custom",
+        message: `"${bad}" is not a network (examples: 10.0.0.0/8, 192.168.1.7, fd00::/8)`,
+      });
       return z.NEVER;
     }
     return entries;
@@ -89,7 +92,9 @@ export const configSchema = z.object({
   WORKER_ALLOWED_NETWORKS: cidrList,
   BLENDER_CMD_LINUX: z.string().default("blender --factory-startup --background"),
   BLENDER_CMD_WINDOWS: z.string().default("blender.exe --factory-startup --background"),
-  BLENDER_CMD_DARWIN: z.string().default("/Applications/Blender.app/Contents/MacOS/Blender --factory-startup --background"),
+  BLENDER_CMD_DARWIN: z
+    .string()
+    .default("/Applications/Blender.app/Contents/MacOS/Blender --factory-startup --background"),
   FFMPEG_CMD_LINUX: z.string().default("ffmpeg"),
   FFMPEG_CMD_WINDOWS: z.string().default("ffmpeg.exe"),
   FFMPEG_CMD_DARWIN: z.string().default("ffmpeg"),
@@ -112,6 +117,8 @@ export const configSchema = z.object({
   MAINTENANCE: bool(false),
   OVERLOAD_THRESHOLD: z.coerce.number().min(0).default(0),
   LOGIN_RATE_LIMIT: int(10, 1, 100_000),
+  SHEEPIT_SESSION_TIMEOUT: duration("1h"),
+  SHEEPIT_BROKEN_FRAMES: int(3, 1, 1000),
 });
 
 export type Config = z.output<typeof configSchema> & {
@@ -137,10 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const c = parsed.data;
   const hostForUrl = c.HOST === "0.0.0.0" || c.HOST === "::" ? "127.0.0.1" : c.HOST;
-  const publicUrl = (c.PUBLIC_URL ?? `http://${hostForUrl.includes(":") ? `[${hostForUrl}]` : hostForUrl}:${c.PORT}`).replace(
-    /\/+$/,
-    "",
-  );
+  const publicUrl = (
+    c.PUBLIC_URL ?? `http://${hostForUrl.includes(":") ? `[${hostForUrl}]` : hostForUrl}:${c.PORT}`
+  ).replace(/\/+$/, "");
   const dataDir = path.resolve(c.DATA_DIR);
   return {
     ...c,

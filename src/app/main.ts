@@ -38,7 +38,10 @@ async function main(): Promise<void> {
   const farm = createFarm(config, handle.redis, logger);
   const app = createHttpApp(farm);
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    logger.info({ port: info.port, host: config.HOST, publicUrl: config.publicUrl, storageRoot: config.storageRoot }, "gateway listening");
+    logger.info(
+      { port: info.port, host: config.HOST, publicUrl: config.publicUrl, storageRoot: config.storageRoot },
+      "gateway listening",
+    );
   });
 
   let sweeping = false;

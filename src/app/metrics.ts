@@ -9,10 +9,10 @@ interface Histogram {
   count: number;
 }
 
-const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 const labels = (l: Record<string, string>) =>
   `{${Object.entries(l)
-    .map(([k, v]) => `${k}="${escape(v)}"`)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
     .join(",")}}`;
 
 /**
@@ -81,7 +81,10 @@ export class Metrics {
       e.n += 1;
       bySession.set(key, e);
     }
-    out.push("# HELP bellwether_sessions Connected clients by protocol and status.", "# TYPE bellwether_sessions gauge");
+    out.push(
+      "# HELP bellwether_sessions Connected clients by protocol and status.",
+      "# TYPE bellwether_sessions gauge",
+    );
     for (const e of bySession.values()) {
       out.push(`bellwether_sessions${labels({ protocol: e.protocol, status: e.status })} ${e.n}`);
     }

@@ -23,7 +23,11 @@ export interface RedisHandle {
  * RedisServerMissingError with install instructions when there is none). `reuseRunning` lets the
  * CLI use the Redis a running gateway started.
  */
-export async function openRedis(config: Config, logger: Logger, opts: { reuseRunning?: boolean } = {}): Promise<RedisHandle> {
+export async function openRedis(
+  config: Config,
+  logger: Logger,
+  opts: { reuseRunning?: boolean } = {},
+): Promise<RedisHandle> {
   let local: LocalRedis | undefined;
   let url = config.REDIS_URL;
   if (!url && opts.reuseRunning) {
@@ -36,7 +40,10 @@ export async function openRedis(config: Config, logger: Logger, opts: { reuseRun
     local = await startLocalRedis({ dataDir: config.dataDir, logger });
     url = local.url;
     fs.writeFileSync(localRedisUrlFile(config), `${url}\n`);
-    logger.info({ url, dir: path.join(config.dataDir, "redis") }, "started a local redis-server (REDIS_URL is not set)");
+    logger.info(
+      { url, dir: path.join(config.dataDir, "redis") },
+      "started a local redis-server (REDIS_URL is not set)",
+    );
   }
   const redis = connectRedis(url);
   await redis.ping();
@@ -57,7 +64,10 @@ async function answers(url: string): Promise<boolean> {
   const probe = connectRedis(url, "bellwether-probe");
   probe.on("error", () => undefined);
   try {
-    await Promise.race([probe.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 1000))]);
+    await Promise.race([
+      probe.ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 1000)),
+    ]);
     return true;
   } catch {
     return false;

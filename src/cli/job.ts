@@ -1,6 +1,6 @@
 import type { Job, JobStatus } from "../domain/jobs/job.js";
 import { jobStatuses } from "../domain/jobs/job.js";
-import { type CliGroup, type CliContext, type ParsedArgs, UsageError, stringFlag } from "./command.js";
+import { type CliContext, type CliGroup, type ParsedArgs, stringFlag, UsageError } from "./command.js";
 
 function line(j: Job): string {
   const done = `${j.completedFrames}/${j.frameCount}`;
@@ -35,13 +35,19 @@ export const jobGroup: CliGroup = {
       usage: "[--status <s1,s2>] [--limit <n>] [--json]",
       description: "jobs, newest first",
       async run(ctx, args) {
-        const statuses = stringFlag(args, "status")?.split(",").map((s) => s.trim()) as JobStatus[] | undefined;
+        const statuses = stringFlag(args, "status")
+          ?.split(",")
+          .map((s) => s.trim()) as JobStatus[] | undefined;
         for (const s of statuses ?? []) {
-          if (!jobStatuses.includes(s)) throw new UsageError(`unknown status "${s}" (one of ${jobStatuses.join(", ")})`);
+          if (!jobStatuses.includes(s))
+            throw new UsageError(`unknown status "${s}" (one of ${jobStatuses.join(", ")})`);
         }
         const limit = stringFlag(args, "limit");
         const farm = await ctx.farm();
-        const jobs = await farm.jobs.list({ ...(statuses ? { statuses } : {}), ...(limit ? { limit: Number(limit) } : {}) });
+        const jobs = await farm.jobs.list({
+          ...(statuses ? { statuses } : {}),
+          ...(limit ? { limit: Number(limit) } : {}),
+        });
         if (args.flags.json) ctx.out(JSON.stringify(jobs, null, 2));
         else {
           ctx.out(["id".padEnd(36), "status".padEnd(16), "prio", "frames done".padStart(13), "name"].join("  "));
@@ -68,7 +74,8 @@ export const jobGroup: CliGroup = {
       description: "change a job's priority (higher first)",
       async run(ctx, args) {
         const priority = Number(args.positionals[1]);
-        if (args.positionals[1] === undefined || !Number.isInteger(priority)) throw new UsageError("a whole-number priority is required");
+        if (args.positionals[1] === undefined || !Number.isInteger(priority))
+          throw new UsageError("a whole-number priority is required");
         const farm = await ctx.farm();
         ctx.out(line(await farm.jobs.setPriority(idArg(args), priority)));
         return 0;

@@ -58,7 +58,11 @@ export function createTestFarm(label: string, env: Record<string, string> = {}):
 }
 
 /** The spec's example job, with its paths moved under `storageRoot`. */
-export function exampleJob(storageRoot: string, overrides: Partial<JobDefinition["settings"]> = {}, priority = 50): JobDefinition {
+export function exampleJob(
+  storageRoot: string,
+  overrides: Partial<JobDefinition["settings"]> = {},
+  priority = 50,
+): JobDefinition {
   return {
     type: "simple-blender-render",
     name: "3Д рендеринг",
@@ -80,7 +84,11 @@ export function exampleJob(storageRoot: string, overrides: Partial<JobDefinition
   };
 }
 
-export function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export function waitFor<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const tick = async () => {

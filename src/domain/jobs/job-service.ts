@@ -94,7 +94,10 @@ export class JobService {
     const job = await this.get(id);
     const allowedFrom = statusRequests[requested];
     if (!allowedFrom) {
-      throw new FarmError("invalid-transition", `a job cannot be set to "${requested}"; ask for one of ${Object.keys(statusRequests).join(", ")}`);
+      throw new FarmError(
+        "invalid-transition",
+        `a job cannot be set to "${requested}"; ask for one of ${Object.keys(statusRequests).join(", ")}`,
+      );
     }
     if (!allowedFrom.includes(job.status)) {
       throw new FarmError("invalid-transition", `job ${id} is ${job.status}; it cannot go to ${requested} from there`);

@@ -135,7 +135,8 @@ export function compileJob(typeName: string, settings: Record<string, unknown>, 
       throw invalid("settings.output_file_extension", "settings.output_file_extension must look like .png");
     }
     const format = String(settings.format).toUpperCase();
-    const hasVideo = settings.images_or_video === "video" || (!noVideoFormats.has(format) && ext.toLowerCase() !== ".exr");
+    const hasVideo =
+      settings.images_or_video === "video" || (!noVideoFormats.has(format) && ext.toLowerCase() !== ".exr");
     return { frames, chunkSize, taskType: "blender", hasVideo };
   }
   if (typeName === ECHO_SLEEP_TEST) {
