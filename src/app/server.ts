@@ -6,6 +6,7 @@ import { errorJson } from "../../adapters/flamenco/errors.js";
 import { taskLogRoutes } from "../../adapters/flamenco/tasks.js";
 import { workerRoutes } from "../../adapters/flamenco/worker.js";
 import { workerMgtRoutes } from "../../adapters/flamenco/worker-mgt.js";
+import { sheepitRoutes } from "../../adapters/sheepit/app.js";
 import type { Farm } from "./farm.js";
 import { type AppEnv, protocolOf } from "./http-env.js";
 import { Metrics } from "./metrics.js";
@@ -14,7 +15,7 @@ import { Metrics } from "./metrics.js";
 const flamencoGroups: Array<(farm: Farm) => Hono> = [workerRoutes, workerMgtRoutes, taskLogRoutes];
 
 /** Route groups mounted at the root: SheepIt's PHP-style endpoints. */
-const rootGroups: Array<(farm: Farm) => Hono> = [];
+const rootGroups: Array<(farm: Farm) => Hono> = [sheepitRoutes];
 
 /**
  * The HTTP app: request ids and logs, the Flamenco API under `/api`, the SheepIt endpoints and the

@@ -7,10 +7,12 @@ import { openRedis, type RedisHandle } from "../app/runtime.js";
 import { version } from "../app/version.js";
 import { type CliContext, type CliGroup, parseArgs, UsageError } from "./command.js";
 import { jobGroup } from "./job.js";
+import { rendererGroup } from "./renderer.js";
+import { userGroup } from "./user.js";
 import { workerGroup } from "./worker.js";
 
 /** Every command group of `bellwether`; each lives in its own file under src/cli/. */
-const groups: CliGroup[] = [jobGroup, workerGroup];
+const groups: CliGroup[] = [jobGroup, workerGroup, userGroup, rendererGroup];
 
 function help(): string {
   const lines = [`bellwether ${version}: the render-farm gateway's command line`, "", "Usage:"];

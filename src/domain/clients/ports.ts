@@ -58,6 +58,8 @@ export interface ImageInfo {
 export interface FrameFiles {
   /** Decodes the file; `invalid` (reason `not-an-image`) when it is not a PNG, JPEG, TIFF or EXR image. */
   inspect(file: string): Promise<ImageInfo>;
+  /** A temporary path beside `target` (its folder created) to receive an upload into. */
+  tempFor(target: string): Promise<string>;
   /** Moves `file` to `target` atomically (a reader sees the old file or the whole new one); `storage` on failure. */
   place(file: string, target: string): Promise<void>;
   /** Removes a temporary file (no error when it is gone). */
@@ -101,6 +103,6 @@ export interface RenderClientStore {
   frameState(jobId: string, index: number): Promise<{ state: string; sessionId: string; leaseId: string } | null>;
   /** What the scheduler currently knows the job needs. */
   jobNeeds(jobId: string): Promise<JobNeeds>;
-  /** Numbers for `<stats>`: frames left and projects waiting among runnable jobs. */
-  farmStats(): Promise<{ framesRemaining: number; jobsWaiting: number }>;
+  /** Numbers for `<stats>`: frames left and jobs among runnable jobs, sessions seen since `seenSince` (ms). */
+  farmStats(seenSince: number): Promise<{ framesRemaining: number; jobsWaiting: number; connected: number }>;
 }

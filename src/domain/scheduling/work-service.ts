@@ -61,6 +61,14 @@ export class WorkService {
     return res;
   }
 
+  /** A frame delivered after its lease ran out: completed when nobody else holds or finished it. */
+  async completeLate(leaseId: string, sessionId: string, frame: number): Promise<boolean> {
+    const done = await this.scheduler.completeLate(leaseId, sessionId, frame);
+    const lease = done ? await this.scheduler.getLease(leaseId) : null;
+    if (lease) await this.jobs.rollUp(lease.jobId);
+    return done;
+  }
+
   async fail(leaseId: string, sessionId: string, reason: string, frames?: number[]): Promise<FailureResult> {
     const lease = await this.owned(leaseId, sessionId);
     const res = await this.scheduler.fail(leaseId, sessionId, reason, frames);

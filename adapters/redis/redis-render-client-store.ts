@@ -1,0 +1,141 @@
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { ClientErrorReport, JobArchive, RenderClientStore } from "../../src/domain/clients/ports.js";
+import type { JobNeeds } from "../../src/domain/jobs/job.js";
+import type { Keys } from "./keys.js";
+
+type ArchiveRecord = Omit<JobArchive, "file" | "password"> & { key: string };
+
+/** What the farm keeps about render-client sessions, in Redis beside the scheduler's state. */
+export class RedisRenderClientStore implements RenderClientStore {
+  private secretValue: Buffer | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    /** How long per-session records outlive the session's last request. */
+    private readonly keepMs: number,
+  ) {}
+
+  async secret(): Promise<Buffer> {
+    if (!this.secretValue) {
+      const key = this.keys.sheepitSecret();
+      await this.redis.set(key, randomBytes(32).toString("base64"), "NX");
+      const stored = await this.redis.get(key);
+      if (!stored) throw new Error("the validation secret could not be stored");
+      this.secretValue = Buffer.from(stored, "base64");
+    }
+    return this.secretValue;
+  }
+
+  async recordAssignment(sessionId: string, jobId: string): Promise<void> {
+    const key = this.keys.sheepitSessionJobs(sessionId);
+    await this.redis.multi().zadd(key, Date.now(), jobId).zremrangebyrank(key, 0, -101).pexpire(key, this.keepMs).exec();
+  }
+
+  async lastAssignment(sessionId: string, jobId: string): Promise<number | null> {
+    const v = await this.redis.zscore(this.keys.sheepitSessionJobs(sessionId), jobId);
+    return v === null ? null : Number(v);
+  }
+
+  async firstDimensions(jobId: string, dims: { width: number; height: number }) {
+    const key = this.keys.sheepitJobDims(jobId);
+    await this.redis.set(key, `${dims.width}x${dims.height}`, "NX");
+    const [w, h] = ((await this.redis.get(key)) ?? "").split("x").map(Number);
+    return { width: w ?? dims.width, height: h ?? dims.height };
+  }
+
+  async countBroken(sessionId: string): Promise<number> {
+    const key = this.keys.sheepitSessionCounters(sessionId);
+    const [[, n] = []] = (await this.redis.multi().hincrby(key, "broken", 1).pexpire(key, this.keepMs).exec()) ?? [];
+    return Number(n);
+  }
+
+  async resetBroken(sessionId: string): Promise<void> {
+    await this.redis.hset(this.keys.sheepitSessionCounters(sessionId), "broken", 0);
+  }
+
+  async addSessionCredits(sessionId: string, points: number): Promise<number> {
+    const key = this.keys.sheepitSessionCounters(sessionId);
+    const [[, n] = []] = (await this.redis.multi().hincrby(key, "credits", points).pexpire(key, this.keepMs).exec()) ?? [];
+    return Number(n);
+  }
+
+  async sessionCredits(sessionId: string): Promise<number> {
+    return Number((await this.redis.hget(this.keys.sheepitSessionCounters(sessionId), "credits")) ?? 0);
+  }
+
+  async recordError(sessionId: string, report: ClientErrorReport, keep: number): Promise<void> {
+    const key = this.keys.sheepitErrors(sessionId);
+    await this.redis
+      .multi()
+      .lpush(key, JSON.stringify(report))
+      .ltrim(key, 0, keep - 1)
+      .pexpire(key, this.keepMs)
+      .exec();
+  }
+
+  async errors(sessionId: string): Promise<ClientErrorReport[]> {
+    const rows = await this.redis.lrange(this.keys.sheepitErrors(sessionId), 0, -1);
+    return rows.map((r) => JSON.parse(r) as ClientErrorReport);
+  }
+
+  async forgetSession(sessionId: string): Promise<void> {
+    await this.redis.del(
+      this.keys.sheepitSessionJobs(sessionId),
+      this.keys.sheepitSessionCounters(sessionId),
+      this.keys.sheepitErrors(sessionId),
+    );
+  }
+
+  async jobArchive(jobId: string): Promise<ArchiveRecord | null> {
+    const h = await this.redis.hgetall(this.keys.sheepitJobArchive(jobId));
+    if (!h.key || !h.md5) return null;
+    return { key: h.key, md5: h.md5, size: Number(h.size ?? 0), blendPath: h.blendPath ?? "" };
+  }
+
+  async setJobArchive(jobId: string, a: ArchiveRecord): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.sheepitJobArchive(jobId), { key: a.key, md5: a.md5, size: String(a.size), blendPath: a.blendPath })
+      .hset(this.keys.sheepitArchiveMd5s(), a.md5, jobId)
+      .exec();
+  }
+
+  async jobsOfArchives(md5s: string[]): Promise<Array<string | null>> {
+    if (md5s.length === 0) return [];
+    return this.redis.hmget(this.keys.sheepitArchiveMd5s(), ...md5s);
+  }
+
+  async frameState(jobId: string, index: number) {
+    const st = await this.redis.hget(this.keys.frameStates(jobId), String(index));
+    if (!st) return null;
+    const [state = "", sessionId = "", leaseId = ""] = st.split("|");
+    return { state, sessionId, leaseId };
+  }
+
+  async jobNeeds(jobId: string): Promise<JobNeeds> {
+    const [device, ram, vram, time] = await this.redis.hmget(this.keys.schedJob(jobId), "device", "ram", "vram", "time");
+    return {
+      device: device === "cpu" || device === "gpu" ? device : "any",
+      ramKb: Number(ram ?? 0),
+      vramBytes: Number(vram ?? 0),
+      renderSeconds: Number(time ?? 0),
+    };
+  }
+
+  async farmStats(seenSince: number) {
+    const ids = await this.redis.zrange(this.keys.runnable(), 0, -1);
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hmget(this.keys.job(id), "total", "completed", "failed");
+    pipe.zcount(this.keys.sessionsSeen(), seenSince, "+inf");
+    const rows = (await pipe.exec()) ?? [];
+    let framesRemaining = 0;
+    for (const [, v] of rows.slice(0, ids.length)) {
+      const [total, completed, failed] = (v as Array<string | null>).map((x) => Number(x ?? 0));
+      framesRemaining += Math.max(0, (total ?? 0) - (completed ?? 0) - (failed ?? 0));
+    }
+    const connected = Number(rows[ids.length]?.[1] ?? 0);
+    return { framesRemaining, jobsWaiting: ids.length, connected };
+  }
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import sharp from "sharp";
+import type { FrameFiles, ImageInfo } from "../../src/domain/clients/ports.js";
+import { FarmError } from "../../src/domain/errors.js";
+import { ExrError, inspectExr, isExr } from "./exr.js";
+
+const notAnImage = (why: string) => new FarmError("invalid", `the upload is not an image: ${why}`, { reason: "not-an-image" });
+
+const SHARP_FORMATS: Record<string, ImageInfo["format"]> = { png: "png", jpeg: "jpeg", tiff: "tiff" };
+
+/**
+ * Frames uploaded by render clients: decoded (PNG, JPEG and TIFF by libvips through sharp, every
+ * pixel read; OpenEXR by exr.ts), then moved into place atomically. Temporary files live beside
+ * their target, so the final rename never crosses file systems.
+ */
+export class LocalFrameFiles implements FrameFiles {
+  async inspect(file: string): Promise<ImageInfo> {
+    const fh = await fs.open(file, "r");
+    const head = Buffer.alloc(4);
+    try {
+      await fh.read(head, 0, 4, 0);
+    } finally {
+      await fh.close();
+    }
+    if (isExr(head)) {
+      try {
+        return { format: "exr", ...(await inspectExr(file)) };
+      } catch (err) {
+        if (err instanceof ExrError) throw notAnImage(`broken OpenEXR file (${err.message})`);
+        throw err;
+      }
+    }
+    try {
+      const image = sharp(file, { failOn: "error", sequentialRead: true });
+      const meta = await image.metadata();
+      const format = SHARP_FORMATS[meta.format ?? ""];
+      if (!format) throw notAnImage(`${meta.format ?? "unknown"} is not PNG, JPEG, TIFF or OpenEXR`);
+      // stats() decodes every pixel: a truncated or corrupt file fails here.
+      const stats = await image.stats();
+      const channels = stats.channels.length - (meta.hasAlpha ? 1 : 0);
+      const black = meta.space === "cmyk" ? undefined : stats.channels.slice(0, channels).every((c) => c.max === 0);
+      return { format, width: meta.width ?? 0, height: meta.height ?? 0, black };
+    } catch (err) {
+      if (err instanceof FarmError) throw err;
+      throw notAnImage((err as Error).message.split("\n")[0] ?? "cannot be decoded");
+    }
+  }
+
+  /** A temporary path beside `target` (its folder is created). */
+  async tempFor(target: string): Promise<string> {
+    const dir = path.dirname(target);
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw new FarmError("storage", `cannot create ${dir}: ${(err as Error).message}`);
+    }
+    return path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString("hex")}.part`);
+  }
+
+  async place(file: string, target: string): Promise<void> {
+    try {
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      try {
+        await fs.rename(file, target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
+        const tmp = await this.tempFor(target);
+        await fs.copyFile(file, tmp);
+        await fs.rename(tmp, target).catch(async (e) => {
+          await fs.rm(tmp, { force: true });
+          throw e;
+        });
+      }
+    } catch (err) {
+      throw new FarmError("storage", `cannot write ${target}: ${(err as Error).message}`);
+    }
+  }
+
+  async discard(file: string): Promise<void> {
+    await fs.rm(file, { force: true }).catch(() => undefined);
+  }
+}

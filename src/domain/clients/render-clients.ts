@@ -1,0 +1,557 @@
+import type { AccountService, User } from "../accounts/accounts.js";
+import { randomToken, sha256Hex } from "../accounts/secrets.js";
+import { FarmError } from "../errors.js";
+import { type Job, type JobNeeds, runnableStatuses } from "../jobs/job.js";
+import type { JobStore } from "../jobs/job-store.js";
+import { SIMPLE_BLENDER_RENDER } from "../jobs/job-types.js";
+import { frameOutputPath } from "../jobs/output-path.js";
+import type { Capabilities, Lease } from "../scheduling/capabilities.js";
+import type { Scheduler } from "../scheduling/scheduler.js";
+import type { WorkService } from "../scheduling/work-service.js";
+import type { Session, SessionStore } from "../sessions/session.js";
+import type { FarmStorage } from "../storage.js";
+import { blenderFileFormat, blenderScript } from "./blender-script.js";
+import { signFrameToken, verifyFrameToken } from "./frame-token.js";
+import type { FrameFiles, JobArchive, JobArchives, Renderer, RendererCatalog, RenderClientStore } from "./ports.js";
+
+/**
+ * Render clients that take one frame at a time and upload the image (SheepIt clients): sign in,
+ * ask for a frame, keep it, send it back or report an error, sign out. The rules of the farm for
+ * them live here; adapters/sheepit/ only translates the wire.
+ */
+
+export interface RenderClientOptions {
+  /** Lease of a frame; renewed by every request of the client. */
+  leaseMs: number;
+  /** A session unseen this long is dead (its frames go back in line). */
+  sessionTimeoutMs: number;
+  maintenance: boolean;
+  /** Requests in flight at which the farm says it is overloaded (0: never). */
+  overloadThreshold: number;
+  minClientVersion: string;
+  /** Broken frames in a row that disable a session. */
+  brokenFrameLimit: number;
+  /** How long after being given a frame a session may still download the job's archive. */
+  archiveAccessMs: number;
+  /** Base URL of the gateway (validation URLs are absolute). */
+  publicUrl: () => string;
+  validationPath: string;
+  errorReportsKept: number;
+  errorLogMax: number;
+}
+
+export interface RenderClientDeps {
+  accounts: AccountService;
+  sessions: SessionStore;
+  work: WorkService;
+  scheduler: Pick<Scheduler, "release" | "setNeeds">;
+  jobStore: JobStore;
+  storage: FarmStorage;
+  renderers: RendererCatalog;
+  archives: JobArchives;
+  frames: FrameFiles;
+  state: RenderClientStore;
+  warn: (obj: Record<string, unknown>, msg: string) => void;
+}
+
+export interface SignIn {
+  login: string;
+  password: string;
+  version: string;
+  os: string;
+  bits: string;
+  hostname?: string;
+  hwid?: string;
+  ui?: string;
+  cores?: number;
+  ramKb?: number;
+  address: string;
+}
+
+export interface FrameRequest {
+  /** 0 CPU or GPU, 1 CPU only, 2 GPU only. */
+  computeMethod: 0 | 1 | 2;
+  cores?: number;
+  ramKb?: number;
+  /** Seconds; 0 or negative for no limit. */
+  renderSecondsMax?: number;
+  gpuType?: string;
+  gpuModel?: string;
+  vramBytes?: number;
+  /** MD5s of the job archives the client holds. */
+  cached: string[];
+  /** Requests in flight in this gateway (the load measure). */
+  load: number;
+}
+
+export interface FarmStats {
+  sessionCredits: number;
+  totalCredits: number;
+  framesRemaining: number;
+  jobsWaiting: number;
+  connectedClients: number;
+}
+
+export interface GivenFrame {
+  sheepitId: number;
+  frame: number;
+  /** The frame as Blender writes it: zero-padded to four digits. */
+  frameText: string;
+  job: Job;
+  lease: Lease;
+  archive: JobArchive;
+  renderer: Renderer;
+  useGpu: boolean;
+  validationUrl: string;
+  script: string;
+}
+
+export interface FrameAnswer {
+  frame: GivenFrame | null;
+  stats: FarmStats;
+  /** Cached archives of finished jobs the client may delete. */
+  deleteArchives: string[];
+}
+
+export interface UploadTicket {
+  session: Session;
+  job: Job;
+  frame: number;
+  leaseId: string;
+  /** Where the frame lands. */
+  target: string;
+  /** The frame was accepted before: answer success, change nothing. */
+  alreadyDone: boolean;
+}
+
+/** The frame number as Blender writes it into file names: at least four digits. */
+export function padFrame(frame: number): string {
+  const sign = frame < 0 ? "-" : "";
+  return sign + String(Math.abs(frame)).padStart(4 - sign.length, "0");
+}
+
+/** Compares dotted versions numerically (`3.3.1762` < `3.10.0`); non-numeric parts count as 0. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.\-_]/).map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split(/[.\-_]/).map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+/** The session id behind a cookie: its hash, so the cookie itself is stored nowhere. */
+export function sessionIdOf(cookie: string): string {
+  return sha256Hex(`session|${cookie}`).slice(0, 32);
+}
+
+/** Points for an accepted frame: one per started minute of render time, at least one. */
+export function pointsFor(renderSeconds: number): number {
+  return Math.max(1, Math.ceil(renderSeconds / 60));
+}
+
+const reason = (kind: FarmError["kind"], message: string, why: string) => new FarmError(kind, message, { reason: why });
+const sessionDead = () => reason("unauthenticated", "no live session; log in again", "session-dead");
+const sessionDisabled = () => reason("forbidden", "this session is disabled", "session-disabled");
+
+export class RenderClientService {
+  private statsCache: { at: number; value: { framesRemaining: number; jobsWaiting: number; connected: number } } | undefined;
+
+  constructor(
+    private readonly d: RenderClientDeps,
+    private readonly opts: RenderClientOptions,
+  ) {}
+
+  // ---- sessions -------------------------------------------------------------------------------
+
+  /** Checks the client and the credentials and opens a session; answers its cookie and render key. */
+  async signIn(p: SignIn): Promise<{ cookie: string; session: Session; renderKey: string }> {
+    if (compareVersions(p.version, this.opts.minClientVersion) < 0) {
+      throw reason("forbidden", `client version ${p.version} is older than ${this.opts.minClientVersion}`, "client-too-old");
+    }
+    const hwid = p.hwid?.trim();
+    const machine = hwid && hwid !== "unknown" ? `hwid:${hwid}` : p.hostname ? `host:${p.hostname}` : "unknown";
+    const { user, renderKey } = await this.d.accounts.authenticate({
+      login: p.login,
+      password: p.password,
+      machine,
+      address: p.address,
+    });
+    const cookie = randomToken();
+    const id = sessionIdOf(cookie);
+    const now = Date.now();
+    const session: Session = {
+      id,
+      protocol: "sheepit",
+      name: `${user.login}@${p.hostname || "unknown"}`,
+      status: "awake",
+      caps: { sessionId: id, taskTypes: ["blender"], device: "any", ...(p.ramKb ? { ramKb: p.ramKb } : {}) },
+      created: new Date(now).toISOString(),
+      lastSeen: now,
+      attrs: {
+        login: user.login,
+        machine,
+        os: p.os.toLowerCase(),
+        bits: p.bits.toLowerCase(),
+        version: p.version,
+        hostname: p.hostname ?? "",
+        address: p.address,
+        ui: p.ui ?? "",
+        cores: String(p.cores ?? ""),
+        paused: "false",
+      },
+    };
+    await this.d.sessions.put(session);
+    return { cookie, session, renderKey };
+  }
+
+  /** The live session behind a cookie (touched); `unauthenticated` (reason session-dead) otherwise. */
+  async session(cookie: string | undefined): Promise<Session> {
+    if (!cookie) throw sessionDead();
+    const s = await this.d.sessions.get(sessionIdOf(cookie));
+    if (!s || s.protocol !== "sheepit" || s.lastSeen < Date.now() - this.opts.sessionTimeoutMs) throw sessionDead();
+    await this.d.sessions.touch(s.id);
+    return s;
+  }
+
+  private async activeUser(s: Session): Promise<User> {
+    const user = await this.d.accounts.get(s.attrs.login ?? "").catch(() => null);
+    if (s.status === "disabled" || !user || user.disabled) throw sessionDisabled();
+    return user;
+  }
+
+  /** Ends the session: its frames go back in line at once. Unknown cookies are ignored. */
+  async signOut(cookie: string | undefined): Promise<void> {
+    if (!cookie) return;
+    await this.end(sessionIdOf(cookie));
+  }
+
+  private async end(sessionId: string): Promise<void> {
+    const s = await this.d.sessions.get(sessionId);
+    if (!s || s.protocol !== "sheepit") return;
+    await this.d.work.releaseAll(sessionId);
+    await this.d.sessions.delete(sessionId);
+    await this.d.state.forgetSession(sessionId);
+  }
+
+  /** Ends sessions unseen for longer than the session timeout (periodic). */
+  async sweep(): Promise<number> {
+    const ids = await this.d.sessions.unseenSince(Date.now() - this.opts.sessionTimeoutMs);
+    let n = 0;
+    for (const id of ids) {
+      const s = await this.d.sessions.get(id);
+      if (s?.protocol !== "sheepit") continue;
+      await this.end(id);
+      n++;
+    }
+    return n;
+  }
+
+  // ---- frames out -----------------------------------------------------------------------------
+
+  async requestFrame(cookie: string | undefined, req: FrameRequest): Promise<FrameAnswer> {
+    const s = await this.session(cookie);
+    const user = await this.activeUser(s);
+    if (!user.canRender) throw reason("forbidden", `user ${user.login} may not render`, "no-right");
+    if (this.opts.maintenance) throw reason("unavailable", "the farm is in maintenance", "maintenance");
+    if (this.opts.overloadThreshold > 0 && req.load >= this.opts.overloadThreshold) {
+      throw reason("unavailable", "the gateway is overloaded", "overloaded");
+    }
+    const renderer = await this.d.renderers.find(s.attrs.os ?? "", s.attrs.bits ?? "");
+    if (!renderer) throw reason("not-found", `no renderer for ${s.attrs.os} ${s.attrs.bits}`, "no-renderer");
+
+    const caps = capabilitiesOf(s.id, req);
+    await this.d.sessions.update(s.id, { caps });
+    // Frames rendered and waiting for their background upload keep their leases.
+    for (const l of await this.d.work.held(s.id)) {
+      await this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined);
+    }
+    const deleteArchives = await this.finishedArchives(req.cached);
+    const assignment = await this.d.work.claim({ caps, maxFrames: 1, leaseMs: this.opts.leaseMs });
+    const stats = await this.stats(s, user);
+    if (!assignment) return { frame: null, stats, deleteArchives };
+
+    const { lease, job } = assignment;
+    const frame = lease.frames[0];
+    if (lease.phase !== "render" || job.type !== SIMPLE_BLENDER_RENDER || frame === undefined) {
+      await this.d.scheduler.release(lease.id, s.id);
+      return { frame: null, stats, deleteArchives };
+    }
+    let archive: JobArchive | null = null;
+    try {
+      archive = await this.d.archives.forJob(job);
+    } catch (err) {
+      this.d.warn({ err, jobId: job.id }, "job archive unavailable; frame given back");
+    }
+    if (!archive) {
+      await this.d.scheduler.release(lease.id, s.id);
+      return { frame: null, stats, deleteArchives };
+    }
+    await this.d.state.recordAssignment(s.id, job.id);
+    const useGpu = caps.device === "gpu" || (caps.device === "any" && job.needs.device !== "cpu");
+    const frameText = padFrame(frame);
+    const token = signFrameToken(await this.d.state.secret(), { sessionId: s.id, jobId: job.id, frame, leaseId: lease.id });
+    const query = `job=${job.sheepitId}&frame=${frameText}&token=${encodeURIComponent(token)}`;
+    return {
+      frame: {
+        sheepitId: job.sheepitId,
+        frame,
+        frameText,
+        job,
+        lease,
+        archive,
+        renderer,
+        useGpu,
+        validationUrl: `${this.opts.publicUrl()}${this.opts.validationPath}?${query}`,
+        script: blenderScript({ format: String(job.settings.format ?? "PNG"), useGpu }),
+      },
+      stats,
+      deleteArchives,
+    };
+  }
+
+  /** Of the archives a client holds, those whose jobs are finished or gone. */
+  private async finishedArchives(md5s: string[]): Promise<string[]> {
+    const wanted = [...new Set(md5s.map((m) => m.toLowerCase()))].slice(0, 1000);
+    if (wanted.length === 0) return [];
+    const jobIds = await this.d.state.jobsOfArchives(wanted);
+    const out: string[] = [];
+    for (let i = 0; i < wanted.length; i++) {
+      const jobId = jobIds[i];
+      if (!jobId) continue;
+      const job = await this.d.jobStore.get(jobId);
+      if (!job || ["completed", "canceled", "failed", "archived"].includes(job.status)) out.push(wanted[i] as string);
+    }
+    return out;
+  }
+
+  private async stats(s: Session, user: User): Promise<FarmStats> {
+    const now = Date.now();
+    if (!this.statsCache || now - this.statsCache.at > 1000) {
+      this.statsCache = { at: now, value: await this.d.state.farmStats(now - this.opts.sessionTimeoutMs) };
+    }
+    return {
+      sessionCredits: await this.d.state.sessionCredits(s.id),
+      totalCredits: user.points,
+      framesRemaining: this.statsCache.value.framesRemaining,
+      jobsWaiting: this.statsCache.value.jobsWaiting,
+      connectedClients: this.statsCache.value.connected,
+    };
+  }
+
+  /** The file behind `archive.php`: a job's archive or the renderer, for sessions given a frame of the job. */
+  async archiveFile(cookie: string | undefined, type: "job" | "binary", sheepitId: number): Promise<{ file: string; size: number; md5: string }> {
+    const notFound = () => new FarmError("not-found", "no such archive for this session");
+    const s = await this.session(cookie).catch(() => {
+      throw notFound();
+    });
+    const jobId = await this.d.jobStore.idForSheepitId(sheepitId);
+    if (!jobId) throw notFound();
+    const last = await this.d.state.lastAssignment(s.id, jobId);
+    const recent = last !== null && Date.now() - last <= Math.max(this.opts.archiveAccessMs, this.opts.leaseMs);
+    if (!recent && !(await this.d.work.held(s.id)).some((l) => l.jobId === jobId)) throw notFound();
+    if (type === "binary") {
+      const r = await this.d.renderers.find(s.attrs.os ?? "", s.attrs.bits ?? "");
+      if (!r) throw notFound();
+      return { file: r.file, size: r.size, md5: r.md5 };
+    }
+    const job = await this.d.jobStore.get(jobId);
+    const a = job ? await this.d.archives.forJob(job).catch(() => null) : null;
+    if (!a) throw notFound();
+    return { file: a.file, size: a.size, md5: a.md5 };
+  }
+
+  // ---- frames being rendered ------------------------------------------------------------------
+
+  private async heldFrame(s: Session, sheepitId: number, frame: number): Promise<{ job: Job; lease: Lease } | null> {
+    const jobId = await this.d.jobStore.idForSheepitId(sheepitId);
+    const job = jobId ? await this.d.jobStore.get(jobId) : null;
+    if (!job) return null;
+    const lease = (await this.d.work.held(s.id)).find((l) => l.jobId === job.id && l.frames.includes(frame));
+    return lease ? { job, lease } : null;
+  }
+
+  /**
+   * The client is alive (and rendering `frame`, when given): its leases are renewed. `not-yours`
+   * when the frame is no longer its own or its job was canceled: the client must stop.
+   */
+  async keepAlive(cookie: string | undefined, p: { sheepitId?: number; frame?: number; paused?: boolean }): Promise<void> {
+    const s = await this.session(cookie).catch(() => {
+      throw new FarmError("not-yours", "no live session");
+    });
+    if (p.paused !== undefined) await this.d.sessions.update(s.id, { attrs: { ...s.attrs, paused: String(p.paused) } });
+    for (const l of await this.d.work.held(s.id)) {
+      await this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined);
+    }
+    if (p.sheepitId === undefined || p.frame === undefined) return;
+    const held = await this.heldFrame(s, p.sheepitId, p.frame);
+    if (!held) throw new FarmError("not-yours", `frame ${p.frame} of job ${p.sheepitId} is not yours any more`);
+    if (!runnableStatuses.has(held.job.status) && held.job.status !== "paused") {
+      throw new FarmError("not-yours", `job ${p.sheepitId} is ${held.job.status}`);
+    }
+  }
+
+  /**
+   * An error report: kept (bounded); a frame the session holds is failed under the farm's failure
+   * rules (or given back when the render was stopped by the user or the farm); memory and time
+   * limits teach the job what it needs. Start-up logs (type 0) are only kept.
+   */
+  async reportError(
+    cookie: string | undefined,
+    p: { type: number; sheepitId?: number; frame?: number; renderSeconds?: number; memoryKb?: number; log: string },
+  ): Promise<void> {
+    const s = await this.session(cookie);
+    const log = p.log.length > this.opts.errorLogMax ? p.log.slice(p.log.length - this.opts.errorLogMax) : p.log;
+    await this.d.state.recordError(
+      s.id,
+      { time: new Date().toISOString(), type: p.type, job: p.sheepitId ?? null, frame: p.frame ?? null, log },
+      this.opts.errorReportsKept,
+    );
+    if (p.type === 0 || p.sheepitId === undefined || p.frame === undefined) return;
+    const held = await this.heldFrame(s, p.sheepitId, p.frame);
+    if (!held) return;
+    if (p.type === 20 || p.type === 22) {
+      await this.d.scheduler.release(held.lease.id, s.id);
+      return;
+    }
+    const needs = await this.neededAfter(held.job.id, s.caps, p);
+    if (needs) await this.d.scheduler.setNeeds(held.job.id, needs);
+    await this.d.work.fail(held.lease.id, s.id, `SheepIt client error ${p.type}`, [p.frame]);
+  }
+
+  /** Out of RAM (21), out of VRAM (13), render-time limit (23): the job needs more than this client has. */
+  private async neededAfter(
+    jobId: string,
+    caps: Capabilities,
+    p: { type: number; renderSeconds?: number; memoryKb?: number },
+  ): Promise<Partial<JobNeeds> | null> {
+    const current = await this.d.state.jobNeeds(jobId);
+    if (p.type === 21) {
+      const had = caps.ramKb ?? p.memoryKb;
+      return had ? { ramKb: Math.max(current.ramKb, had + 1) } : null;
+    }
+    if (p.type === 13) return caps.vramBytes ? { vramBytes: Math.max(current.vramBytes, caps.vramBytes + 1) } : null;
+    if (p.type === 23) {
+      const had = caps.renderSecondsMax ?? p.renderSeconds;
+      return had ? { renderSeconds: Math.max(current.renderSeconds, had + 1) } : null;
+    }
+    return null;
+  }
+
+  async recordSpeedtest(cookie: string | undefined, results: Array<{ target: string; speed: number; ping: number }>) {
+    const s = await this.session(cookie);
+    await this.d.sessions.update(s.id, { attrs: { ...s.attrs, speedtest: JSON.stringify(results.slice(0, 10)) } });
+  }
+
+  // ---- frames back ----------------------------------------------------------------------------
+
+  /**
+   * Checks an upload before its body is read: a live, enabled session, and a token signed for this
+   * session, job and frame. `unauthenticated`/`forbidden` otherwise (SheepIt: 304).
+   */
+  async uploadTicket(cookie: string | undefined, p: { sheepitId: number; frame: number; token: string }): Promise<UploadTicket> {
+    const s = await this.session(cookie);
+    await this.activeUser(s);
+    const badToken = () => reason("forbidden", "the validation token does not fit this session, job and frame", "bad-token");
+    const jobId = await this.d.jobStore.idForSheepitId(p.sheepitId);
+    if (!jobId) throw badToken();
+    const leaseId = verifyFrameToken(await this.d.state.secret(), p.token, { sessionId: s.id, jobId, frame: p.frame });
+    if (!leaseId) throw badToken();
+    const job = await this.d.jobStore.get(jobId);
+    const frames = await this.d.jobStore.frames(jobId);
+    const index = frames?.indexOf(p.frame) ?? -1;
+    if (!job || index < 0) throw badToken();
+    const st = await this.d.state.frameState(jobId, index);
+    let target: string;
+    try {
+      target = await this.d.storage.confine(
+        frameOutputPath(String(job.settings.render_output), p.frame, String(job.settings.output_file_extension)),
+        "render_output",
+      );
+    } catch (err) {
+      throw new FarmError("storage", `the frame's output path is not usable: ${(err as Error).message}`);
+    }
+    return { session: s, job, frame: p.frame, leaseId, target, alreadyDone: st?.state === "c" };
+  }
+
+  /**
+   * Takes an uploaded frame (a temporary file, consumed): decoded and checked, written atomically
+   * to the job's output path, the frame completed and points credited. A frame accepted before
+   * changes nothing. `invalid` with reason `not-an-image` or `broken-frame`; `storage`.
+   */
+  async acceptFrame(t: UploadTicket, file: string, p: { renderSeconds?: number }): Promise<{ points: number }> {
+    try {
+      if (t.alreadyDone) return { points: 0 };
+      const info = await this.d.frames.inspect(file);
+      const broken = await this.brokenBecause(t, info);
+      if (broken) {
+        await this.d.frames.discard(file);
+        await this.brokenFrame(t, broken);
+      }
+      await this.d.frames.place(file, t.target);
+      return { points: await this.complete(t, p.renderSeconds) };
+    } finally {
+      await this.d.frames.discard(file);
+    }
+  }
+
+  private async brokenBecause(t: UploadTicket, info: Awaited<ReturnType<FrameFiles["inspect"]>>): Promise<string | null> {
+    const ext = String(t.job.settings.output_file_extension).toLowerCase();
+    const expected = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff", ".exr": "exr" }[ext];
+    if (expected && expected !== info.format) {
+      return `the job renders ${blenderFileFormat(String(t.job.settings.format))}, the upload is ${info.format}`;
+    }
+    if (info.black) return "the frame is all black";
+    const known = await this.d.state.firstDimensions(t.job.id, { width: info.width, height: info.height });
+    if (known.width !== info.width || known.height !== info.height) {
+      return `the frame is ${info.width}x${info.height}, the job's frames are ${known.width}x${known.height}`;
+    }
+    return null;
+  }
+
+  private async brokenFrame(t: UploadTicket, why: string): Promise<never> {
+    const lease = await this.d.work.lease(t.leaseId);
+    if (lease?.state === "active" && lease.sessionId === t.session.id) {
+      await this.d.work.fail(lease.id, t.session.id, `broken frame: ${why}`, [t.frame]).catch(() => undefined);
+    }
+    const inARow = await this.d.state.countBroken(t.session.id);
+    if (inARow >= this.opts.brokenFrameLimit) {
+      await this.d.sessions.update(t.session.id, { status: "disabled" });
+      await this.d.work.releaseAll(t.session.id);
+    }
+    throw reason("invalid", `broken frame: ${why}`, "broken-frame");
+  }
+
+  /** Marks the frame completed (also after its lease ran out, while nobody else finished it). */
+  private async complete(t: UploadTicket, renderSeconds?: number): Promise<number> {
+    const lease = await this.d.work.lease(t.leaseId);
+    let done = false;
+    if (lease?.state === "active") {
+      const res = await this.d.work.complete(t.leaseId, t.session.id, [t.frame]).catch(() => null);
+      done = res?.completed.includes(t.frame) ?? false;
+    }
+    if (!done && lease) done = await this.d.work.completeLate(t.leaseId, t.session.id, t.frame);
+    await this.d.state.resetBroken(t.session.id);
+    if (!done || !lease) return 0;
+    const elapsed = (Date.now() - Date.parse(lease.created)) / 1000;
+    const points = pointsFor(Math.min(renderSeconds ?? elapsed, elapsed));
+    const login = t.session.attrs.login ?? "";
+    await this.d.accounts.addPoints(login, points);
+    await this.d.state.addSessionCredits(t.session.id, points);
+    return points;
+  }
+}
+
+function capabilitiesOf(sessionId: string, req: FrameRequest): Capabilities {
+  const hasGpu = Boolean(req.gpuType) || (req.vramBytes ?? 0) > 0;
+  const device = req.computeMethod === 1 ? "cpu" : req.computeMethod === 2 ? "gpu" : hasGpu ? "any" : "cpu";
+  return {
+    sessionId,
+    taskTypes: ["blender"],
+    device,
+    ...(req.ramKb && req.ramKb > 0 ? { ramKb: req.ramKb } : {}),
+    ...(device !== "cpu" && req.vramBytes && req.vramBytes > 0 ? { vramBytes: req.vramBytes } : {}),
+    ...(req.renderSecondsMax && req.renderSecondsMax > 0 ? { renderSecondsMax: req.renderSecondsMax } : {}),
+  };
+}

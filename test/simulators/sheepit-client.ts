@@ -1,0 +1,485 @@
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { BlobReader, configure, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
+import { XMLParser } from "fast-xml-parser";
+
+/**
+ * A SheepIt client as the Java client behaves on the wire (../shared/specs/sheepit-client-behaviour.md):
+ * a cookie jar; config as a form POST; request-job with its parameters in the query string and a
+ * `<cache>` XML body; every XML answer must be `text/xml` and carry the attributes the Java parser
+ * requires (it throws otherwise); archives checked against lowercase MD5s and unpacked once; the
+ * renderer's `rend.exe` run with the command line split on spaces; the validation URL
+ * percent-decoded with `&rendertime=N&memoryused=KB` appended and the frame sent as the multipart
+ * part `file`; the start-up log (error type 0) after login; re-login with the `publickey` after 202.
+ *
+ * Unzipping uses @zip.js/zip.js (pure JS, reads ZipCrypto and AES zips like the Java client's
+ * zip4j; `unzip` is not on every machine).
+ */
+
+configure({ useWebWorkers: false });
+
+export class BadServerResponse extends Error {
+  override name = "BadServerResponse";
+}
+
+export interface ClientOptions {
+  url: string;
+  login: string;
+  password: string;
+  workDir: string;
+  version?: string;
+  os?: string;
+  bits?: string;
+  hostname?: string;
+  hwid?: string;
+  cores?: number;
+  ramKb?: number;
+  /** 0 CPU+GPU, 1 CPU, 2 GPU. */
+  computeMethod?: 0 | 1 | 2;
+  gpu?: { type: string; model: string; ramBytes: number };
+  /** -1 when unset, as real clients send it. */
+  renderTimeMax?: number;
+  /** Newer clients: start-up log after login, background uploads. */
+  newer?: boolean;
+  /** Environment for rend.exe (the fake renderer reads FAKE_RENDER_* from it). */
+  renderEnv?: Record<string, string>;
+  /** Skip rend.exe and write `instantImage` as the frame (benchmarks). */
+  instantImage?: Buffer;
+  /** Delays of the upload retries (real clients: 22 s then 44 s). */
+  retryDelaysMs?: number[];
+  /** Hook to observe every HTTP exchange (path, status, ms). */
+  onExchange?: (what: string, ms: number) => void;
+}
+
+export interface JobOffer {
+  id: string;
+  useGpu: number;
+  archiveMd5: string;
+  path: string;
+  frame: string;
+  synchronousUpload: string;
+  validationUrl: string;
+  name: string;
+  password: string;
+  renderer: { md5: string; commandline: string; updateMethod: string };
+  script: string;
+}
+
+export interface JobRequestResult {
+  status: number;
+  stats?: Record<string, number>;
+  job?: JobOffer;
+  deleted: string[];
+}
+
+export interface RenderedFrame {
+  job: JobOffer;
+  file: string;
+  renderSeconds: number;
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "",
+  parseAttributeValue: false,
+  parseTagValue: false,
+  isArray: (name) => ["request", "file", "target"].includes(name),
+});
+
+/** Java's Integer.parseInt: throws on anything but a 32-bit decimal integer. */
+function javaInt(v: unknown, what: string): number {
+  if (typeof v !== "string" || !/^[-+]?\d+$/.test(v)) throw new BadServerResponse(`${what}: "${String(v)}" is not an int`);
+  const n = Number(v);
+  if (n < -(2 ** 31) || n > 2 ** 31 - 1) throw new BadServerResponse(`${what}: ${v} does not fit a Java int`);
+  return n;
+}
+
+function required(node: Record<string, unknown>, attr: string, where: string): string {
+  const v = node[attr];
+  if (typeof v !== "string") throw new BadServerResponse(`<${where}> lacks the required attribute ${attr}`);
+  return v;
+}
+
+export class SheepItClient {
+  readonly cookies = new Map<string, string>();
+  password: string;
+  paths: Record<string, string> = {};
+  maxPeriod: number | undefined;
+  speedtestTargets: string[] = [];
+  /** Statuses of every upload, in order. */
+  readonly uploads: Array<{ job: string; frame: string; status: number; http: number }> = [];
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(readonly o: ClientOptions) {
+    this.password = o.password;
+    fs.mkdirSync(o.workDir, { recursive: true });
+  }
+
+  private async http(url: string, init: RequestInit = {}, what = url): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set("User-Agent", "Java/11.0.20");
+    headers.set("Accept-Encoding", "gzip");
+    if (this.cookies.size > 0) headers.set("Cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
+    const started = performance.now();
+    const res = await fetch(url, { ...init, headers, redirect: "follow", signal: AbortSignal.timeout(60_000) });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const eq = pair?.indexOf("=") ?? -1;
+      if (pair && eq > 0) this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+    this.o.onExchange?.(what, performance.now() - started);
+    return res;
+  }
+
+  private async xml(res: Response, what: string): Promise<Record<string, unknown>> {
+    const type = res.headers.get("content-type") ?? "";
+    if (!type.startsWith("text/xml")) throw new BadServerResponse(`${what}: content type "${type}" is not text/xml`);
+    const text = await res.text();
+    const doc = parser.parse(text) as Record<string, unknown>;
+    const rootName = Object.keys(doc).find((k) => k !== "?xml");
+    if (!rootName) throw new BadServerResponse(`${what}: empty XML document`);
+    return doc[rootName] as Record<string, unknown>;
+  }
+
+  private url(p: string): string {
+    return this.o.url.replace(/\/+$/, "") + p;
+  }
+
+  /** config.php; throws (the real client ends) on anything but HTTP 200 + text/xml + status 0. */
+  async login(): Promise<number> {
+    const form = new URLSearchParams({
+      login: this.o.login,
+      password: this.password,
+      cpu_family: "6",
+      cpu_model: "158",
+      cpu_model_name: "Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz",
+      cpu_cores: String(this.o.cores ?? 4),
+      os: this.o.os ?? "linux",
+      os_version: "Debian 12",
+      ram: String(this.o.ramKb ?? 16_000_000),
+      bits: this.o.bits ?? "64bit",
+      version: this.o.version ?? "7.23353.0",
+      hostname: this.o.hostname ?? "render-box",
+      ui: "text",
+      extras: "",
+      headless: "1",
+      hwid: this.o.hwid ?? "a1b2c3",
+    });
+    const res = await this.http(this.url("/server/config.php"), { method: "POST", body: form }, "config");
+    if (res.status !== 200) throw new BadServerResponse(`config: HTTP ${res.status}`);
+    const root = await this.xml(res, "config");
+    const status = javaInt(required(root, "status", "config"), "config status");
+    if (status !== 0) return status;
+    const publickey = required(root, "publickey", "config");
+    if (publickey !== "") this.password = publickey;
+    this.paths = {};
+    for (const r of (root.request as Array<Record<string, unknown>> | undefined) ?? []) {
+      const type = required(r, "type", "request");
+      this.paths[type] = required(r, "path", "request");
+      if (r["max-period"] !== undefined) this.maxPeriod = javaInt(r["max-period"], "max-period");
+    }
+    const st = root.speedtest as Record<string, unknown> | undefined;
+    this.speedtestTargets = ((st?.target as Array<Record<string, unknown>> | undefined) ?? []).map((t) => required(t, "url", "target"));
+    if (this.speedtestTargets.length > 0) await this.sendSpeedtest();
+    if (this.o.newer !== false) await this.reportError(0, undefined, undefined, "start-up log: client ready");
+    return 0;
+  }
+
+  /** Posts fake results for the mirrors (tests reach no outside host). */
+  private async sendSpeedtest(): Promise<void> {
+    const results = this.speedtestTargets
+      .slice(0, 3)
+      .map((t, i) => `<result target="${t}" speed="${700000 - i * 1000}" ping="${20 + i}"/>`)
+      .join("");
+    const res = await this.http(
+      this.url(this.paths["speedtest-answer"] as string),
+      { method: "POST", body: `<speedtest>${results}</speedtest>`, headers: { "Content-Type": "application/xml" } },
+      "speedtest",
+    );
+    if (res.status !== 200) throw new BadServerResponse(`speedtest: HTTP ${res.status}`);
+    await res.text();
+  }
+
+  private archivesDir(): string {
+    return path.join(this.o.workDir, "archives");
+  }
+
+  /** md5s of the job archives held, as the `<cache>` body lists them. */
+  cachedArchives(): string[] {
+    if (!fs.existsSync(this.archivesDir())) return [];
+    return fs
+      .readdirSync(this.archivesDir())
+      .filter((f) => f.endsWith(".zip"))
+      .map((f) => f.slice(0, -4));
+  }
+
+  async requestJob(): Promise<JobRequestResult> {
+    const q = new URLSearchParams({
+      computemethod: String(this.o.computeMethod ?? 1),
+      network_dl: "12500000",
+      network_up: "2500000",
+      cpu_cores: String(this.o.cores ?? 4),
+      ram_max: String(this.o.ramKb ?? 16_000_000),
+      rendertime_max: String(this.o.renderTimeMax ?? -1),
+    });
+    if (this.o.gpu) {
+      q.set("gpu_model", this.o.gpu.model);
+      q.set("gpu_ram", String(this.o.gpu.ramBytes));
+      q.set("gpu_type", this.o.gpu.type);
+    }
+    const cached = this.cachedArchives();
+    const body = cached.length === 0 ? "<cache/>" : `<cache>${cached.map((m) => `<file md5="${m}"/>`).join("")}</cache>`;
+    const res = await this.http(
+      `${this.url(this.paths["request-job"] as string)}?${q}`,
+      { method: "POST", body, headers: { "Content-Type": "application/xml" } },
+      "request_job",
+    );
+    if (res.status !== 200) return { status: -res.status, deleted: [] };
+    const root = await this.xml(res, "request_job");
+    const status = javaInt(required(root, "status", "jobrequest"), "jobrequest status");
+    const out: JobRequestResult = { status, deleted: [] };
+    const stats = root.stats as Record<string, unknown> | undefined;
+    if (stats) {
+      out.stats = {};
+      for (const a of ["credits_session", "credits_total", "frame_remaining", "waiting_project", "connected_machine"]) {
+        out.stats[a] = javaInt(required(stats, a, "stats"), a);
+      }
+    }
+    for (const f of (root.file as Array<Record<string, unknown>> | undefined) ?? []) {
+      if (f.action === "delete") {
+        const md5 = required(f, "md5", "file");
+        fs.rmSync(path.join(this.archivesDir(), `${md5}.zip`), { force: true });
+        fs.rmSync(path.join(this.archivesDir(), md5), { recursive: true, force: true });
+        out.deleted.push(md5);
+      }
+    }
+    const job = root.job as Record<string, unknown> | undefined;
+    if (status === 0 && job) out.job = this.parseJob(job);
+    return out;
+  }
+
+  private parseJob(j: Record<string, unknown>): JobOffer {
+    const id = required(j, "id", "job");
+    javaInt(id, "job id");
+    const r = j.renderer as Record<string, unknown> | undefined;
+    if (!r) throw new BadServerResponse("<job> lacks <renderer>");
+    const script = j.script;
+    const scriptText = typeof script === "string" ? script : ((script as Record<string, unknown> | undefined)?.["#text"] as string);
+    if (typeof scriptText !== "string" || scriptText.trim() === "") throw new BadServerResponse("<job> lacks a non-empty <script>");
+    required(j, "extras", "job");
+    return {
+      id,
+      useGpu: javaInt(required(j, "use_gpu", "job"), "use_gpu"),
+      archiveMd5: required(j, "archive_md5", "job"),
+      path: required(j, "path", "job"),
+      frame: required(j, "frame", "job"),
+      synchronousUpload: required(j, "synchronous_upload", "job"),
+      validationUrl: required(j, "validation_url", "job"),
+      name: required(j, "name", "job"),
+      password: required(j, "password", "job"),
+      renderer: {
+        md5: required(r, "md5", "renderer"),
+        commandline: required(r, "commandline", "renderer"),
+        updateMethod: required(r, "update_method", "renderer"),
+      },
+      script: scriptText,
+    };
+  }
+
+  /** Downloads `archive.php?type=...&job=...` to `dest` and checks its MD5 (lowercase, case-sensitive). */
+  private async download(type: "binary" | "job", jobId: string, md5: string, dest: string): Promise<void> {
+    const res = await this.http(`${this.url(this.paths["download-archive"] as string)}?type=${type}&job=${jobId}`, {}, `archive-${type}`);
+    if (res.status !== 200 || !res.body) throw new BadServerResponse(`archive ${type}: HTTP ${res.status}`);
+    const tmp = `${dest}.part`;
+    const hash = createHash("md5");
+    const out = fs.createWriteStream(tmp);
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      hash.update(chunk);
+      if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
+    }
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    const got = hash.digest("hex");
+    if (got !== md5) {
+      fs.rmSync(tmp, { force: true });
+      throw new BadServerResponse(`archive ${type}: md5 ${got} is not ${md5}`);
+    }
+    fs.renameSync(tmp, dest);
+  }
+
+  private async unzip(zip: string, dir: string, password: string): Promise<void> {
+    if (fs.existsSync(path.join(dir, ".unpacked"))) return;
+    fs.mkdirSync(dir, { recursive: true });
+    const reader = new ZipReader(new BlobReader(await fs.openAsBlob(zip)));
+    for (const e of await reader.getEntries()) {
+      const target = path.resolve(dir, e.filename);
+      if (!target.startsWith(path.resolve(dir) + path.sep)) throw new BadServerResponse(`zip entry ${e.filename} leaves its folder`);
+      if (e.directory) {
+        fs.mkdirSync(target, { recursive: true });
+        continue;
+      }
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      const data = await e.getData?.(new Uint8ArrayWriter(), e.encrypted ? { password } : {});
+      fs.writeFileSync(target, data ?? new Uint8Array());
+    }
+    await reader.close();
+    fs.writeFileSync(path.join(dir, ".unpacked"), "");
+  }
+
+  /** Gets what the job needs (renderer once per md5, archive once per md5) and renders the frame. */
+  async render(job: JobOffer): Promise<RenderedFrame> {
+    const workDir = path.join(this.o.workDir, "work");
+    fs.rmSync(workDir, { recursive: true, force: true });
+    fs.mkdirSync(workDir, { recursive: true });
+    const started = performance.now();
+    if (this.o.instantImage) {
+      const file = path.join(workDir, `${job.id}_${job.frame}.png`);
+      fs.writeFileSync(file, this.o.instantImage);
+      return { job, file, renderSeconds: 0 };
+    }
+    const rendDir = path.join(this.o.workDir, "renderers", job.renderer.md5);
+    if (!fs.existsSync(path.join(rendDir, ".unpacked"))) {
+      fs.mkdirSync(path.dirname(rendDir), { recursive: true });
+      const zip = `${rendDir}.zip`;
+      if (!fs.existsSync(zip)) await this.download("binary", job.id, job.renderer.md5, zip);
+      await this.unzip(zip, rendDir, "");
+      fs.chmodSync(path.join(rendDir, "rend.exe"), 0o755);
+    }
+    fs.mkdirSync(this.archivesDir(), { recursive: true });
+    const zip = path.join(this.archivesDir(), `${job.archiveMd5}.zip`);
+    if (!fs.existsSync(zip)) await this.download("job", job.id, job.archiveMd5, zip);
+    const unpacked = path.join(this.archivesDir(), job.archiveMd5);
+    await this.unzip(zip, unpacked, job.password);
+    const script = path.join(workDir, "script.py");
+    fs.writeFileSync(script, `${job.script}\nsheepit_set_compute_device("NONE", "CPU", "CPU")\n`);
+    const args: string[] = [];
+    let exe = "";
+    for (const part of job.renderer.commandline.split(" ")) {
+      if (part === ".e") exe = path.join(rendDir, "rend.exe");
+      else if (part === ".c") args.push(path.join(unpacked, job.path), "-P", script);
+      else if (part === ".o") args.push(path.join(workDir, `${job.id}_`));
+      else if (part === ".f") args.push(job.frame);
+      else args.push(part);
+    }
+    if (!exe) throw new BadServerResponse("the command line has no .e");
+    const code = await new Promise<number>((resolve, reject) => {
+      const child = spawn(exe, args, { env: { ...process.env, ...this.o.renderEnv }, stdio: "ignore" });
+      child.on("error", reject);
+      child.on("exit", (c) => resolve(c ?? 1));
+    });
+    if (code !== 0) throw new RenderFailed(12, `rend.exe exited with ${code}`, job);
+    const out = fs.readdirSync(workDir).find((f) => f.startsWith(`${job.id}_${job.frame}`));
+    if (!out) throw new RenderFailed(8, "no output file", job);
+    return { job, file: path.join(workDir, out), renderSeconds: Math.max(1, Math.round((performance.now() - started) / 1000)) };
+  }
+
+  /** Sends a frame to its validation URL; retries on 302, 303, 5xx and connection errors. */
+  async upload(r: RenderedFrame, bytes?: Buffer): Promise<number> {
+    const data = bytes ?? fs.readFileSync(r.file);
+    const url = `${decodeURIComponent(r.job.validationUrl)}&rendertime=${r.renderSeconds}&memoryused=123456`;
+    const delays = this.o.retryDelaysMs ?? [22_000, 44_000];
+    for (let attempt = 0; ; attempt++) {
+      let status = -1;
+      let httpStatus = 0;
+      try {
+        const form = new FormData();
+        form.append("file", new Blob([data], { type: "image/png" }), path.basename(r.file));
+        const res = await this.http(url, { method: "POST", body: form }, "validation");
+        httpStatus = res.status;
+        if (res.status === 200) status = javaInt(required(await this.xml(res, "validation"), "status", "jobvalidate"), "status");
+        else await res.text();
+      } catch (err) {
+        if (err instanceof BadServerResponse) throw err;
+      }
+      const retry = status === 302 || status === 303 || httpStatus >= 500 || httpStatus === 0;
+      if (!retry || attempt >= delays.length) {
+        this.uploads.push({ job: r.job.id, frame: r.job.frame, status, http: httpStatus });
+        return status;
+      }
+      await new Promise((res) => setTimeout(res, delays[attempt]));
+    }
+  }
+
+  async keepAlive(job?: JobOffer, paused = false): Promise<number> {
+    const q = new URLSearchParams({ paused: String(paused) });
+    if (job) {
+      q.set("job", job.id);
+      q.set("frame", job.frame);
+      q.set("rendertime", "10");
+      q.set("remainingtime", "20");
+    }
+    const res = await this.http(`${this.url(this.paths.keepmealive as string)}?${q}`, {}, "keepmealive");
+    if (res.status !== 200) return -res.status;
+    return javaInt(required(await this.xml(res, "keepmealive"), "status", "keepmealive"), "status");
+  }
+
+  async reportError(type: number | "", job?: string, frame?: string, log = "", memoryKb?: number): Promise<number> {
+    const q = new URLSearchParams({ type: String(type) });
+    if (job) q.set("job", job);
+    if (frame) q.set("frame", frame);
+    q.set("render_time", "5");
+    if (memoryKb !== undefined) q.set("memoryused", String(memoryKb));
+    const form = new FormData();
+    form.append("file", new Blob([log], { type: "text/plain" }), "log.txt");
+    const res = await this.http(`${this.url(this.paths.error as string)}?${q}`, { method: "POST", body: form }, "error");
+    if (res.status !== 200) return -res.status;
+    return javaInt(required(await this.xml(res, "error"), "status", "error"), "status");
+  }
+
+  async logout(): Promise<void> {
+    const res = await this.http(this.url(this.paths.logout as string), {}, "logout");
+    await res.text();
+  }
+
+  /**
+   * The client's main loop, bounded: ask, render, upload (in the background for newer clients);
+   * 200 → back off (`idleMs` instead of minutes), 202 → log in again and ask at once, 201/203/205
+   * and a failed login → stop. Ends after `maxRequests` requests or when `done()` says so.
+   */
+  async run(opts: { maxRequests: number; idleMs?: number; done?: () => Promise<boolean> | boolean }): Promise<number> {
+    let last = 0;
+    for (let n = 0; n < opts.maxRequests; n++) {
+      if (opts.done && (await opts.done())) break;
+      const r = await this.requestJob();
+      last = r.status;
+      if (r.status === 0 && r.job) {
+        const job = r.job;
+        try {
+          const frame = await this.render(job);
+          const up = this.upload(frame);
+          if (this.o.newer !== false && job.synchronousUpload !== "1") {
+            const p = up.finally(() => this.pending.delete(p));
+            this.pending.add(p);
+          } else await up;
+        } catch (err) {
+          if (!(err instanceof RenderFailed)) throw err;
+          await this.reportError(err.type, job.id, job.frame, err.message);
+        }
+      } else if (r.status === 202) {
+        const s = await this.login();
+        if (s !== 0) return s;
+      } else if (r.status === 200 || r.status === 206 || r.status === 207 || r.status < 0) {
+        await new Promise((res) => setTimeout(res, opts.idleMs ?? 50));
+      } else return r.status;
+    }
+    await this.flush();
+    return last;
+  }
+
+  /** Waits for background uploads. */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+}
+
+export class RenderFailed extends Error {
+  override name = "RenderFailed";
+  constructor(
+    readonly type: number,
+    message: string,
+    readonly job: JobOffer,
+  ) {
+    super(message);
+  }
+}
