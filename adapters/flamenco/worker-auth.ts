@@ -46,7 +46,16 @@ export function remoteAddress(c: Context): string {
   }
 }
 
-/** Caps a request body at `maxSize` bytes: 413 with an `Error` past it. */
+/**
+ * Caps a request body at `maxSize` bytes: 413 with an `Error` past it. The connection closes
+ * after that answer, so the client does not send its next request after the unread rest.
+ */
 export function bodyCap(maxSize: number): MiddlewareHandler {
-  return bodyLimit({ maxSize, onError: (c) => errorJson(c, 413, `the request body is larger than ${maxSize} bytes`) });
+  return bodyLimit({
+    maxSize,
+    onError: (c) => {
+      c.header("Connection", "close");
+      return errorJson(c, 413, `the request body is larger than ${maxSize} bytes`);
+    },
+  });
 }
