@@ -44,8 +44,10 @@ export const workerGroup: CliGroup = {
       description: "ask a worker to change status (--lazy: after its current task)",
       async run(ctx, args) {
         const { lazy, positionals } = lazyFlag(args);
-        const [id, status] = positionals;
-        if (!id || !status) throw new UsageError("a worker id and a status are required");
+        if (positionals.length !== 2) throw new UsageError("a worker id and a status are required");
+        // The status is the word that names one (the parser may have moved words around `--lazy`).
+        const status = positionals.find((p) => requestableStatuses.includes(p as WorkerStatus)) ?? positionals[1];
+        const id = positionals.find((p) => p !== status) ?? "";
         if (!requestableStatuses.includes(status as WorkerStatus)) {
           throw new UsageError(`status must be one of ${requestableStatuses.join(", ")}`);
         }
