@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { frameOutputPath } from "../src/domain/jobs/output-path.js";
-import { type SheepitGateway, startSheepitGateway } from "./support/sheepit.js";
 import { waitFor } from "./support/farm.js";
+import { type SheepitGateway, startSheepitGateway } from "./support/sheepit.js";
 
 describe("SheepIt clients render a job end to end", () => {
   let gw: SheepitGateway;
@@ -40,7 +40,9 @@ describe("SheepIt clients render a job end to end", () => {
     const outDir = path.join(gw.storageRoot, "renders", "twelve");
     const files = fs.readdirSync(outDir).sort();
     expect(files).toEqual(
-      Array.from({ length: 12 }, (_, i) => path.basename(frameOutputPath(String(job.settings.render_output), i + 1, ".exr"))),
+      Array.from({ length: 12 }, (_, i) =>
+        path.basename(frameOutputPath(String(job.settings.render_output), i + 1, ".exr")),
+      ),
     );
     for (const f of files) expect(fs.readFileSync(path.join(outDir, f)).readUInt32LE(0)).toBe(20000630);
 

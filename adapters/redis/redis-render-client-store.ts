@@ -30,7 +30,12 @@ export class RedisRenderClientStore implements RenderClientStore {
 
   async recordAssignment(sessionId: string, jobId: string): Promise<void> {
     const key = this.keys.sheepitSessionJobs(sessionId);
-    await this.redis.multi().zadd(key, Date.now(), jobId).zremrangebyrank(key, 0, -101).pexpire(key, this.keepMs).exec();
+    await this.redis
+      .multi()
+      .zadd(key, Date.now(), jobId)
+      .zremrangebyrank(key, 0, -101)
+      .pexpire(key, this.keepMs)
+      .exec();
   }
 
   async lastAssignment(sessionId: string, jobId: string): Promise<number | null> {
@@ -57,7 +62,8 @@ export class RedisRenderClientStore implements RenderClientStore {
 
   async addSessionCredits(sessionId: string, points: number): Promise<number> {
     const key = this.keys.sheepitSessionCounters(sessionId);
-    const [[, n] = []] = (await this.redis.multi().hincrby(key, "credits", points).pexpire(key, this.keepMs).exec()) ?? [];
+    const [[, n] = []] =
+      (await this.redis.multi().hincrby(key, "credits", points).pexpire(key, this.keepMs).exec()) ?? [];
     return Number(n);
   }
 
@@ -97,7 +103,12 @@ export class RedisRenderClientStore implements RenderClientStore {
   async setJobArchive(jobId: string, a: ArchiveRecord): Promise<void> {
     await this.redis
       .multi()
-      .hset(this.keys.sheepitJobArchive(jobId), { key: a.key, md5: a.md5, size: String(a.size), blendPath: a.blendPath })
+      .hset(this.keys.sheepitJobArchive(jobId), {
+        key: a.key,
+        md5: a.md5,
+        size: String(a.size),
+        blendPath: a.blendPath,
+      })
       .hset(this.keys.sheepitArchiveMd5s(), a.md5, jobId)
       .exec();
   }
@@ -115,7 +126,13 @@ export class RedisRenderClientStore implements RenderClientStore {
   }
 
   async jobNeeds(jobId: string): Promise<JobNeeds> {
-    const [device, ram, vram, time] = await this.redis.hmget(this.keys.schedJob(jobId), "device", "ram", "vram", "time");
+    const [device, ram, vram, time] = await this.redis.hmget(
+      this.keys.schedJob(jobId),
+      "device",
+      "ram",
+      "vram",
+      "time",
+    );
     return {
       device: device === "cpu" || device === "gpu" ? device : "any",
       ramKb: Number(ram ?? 0),

@@ -8,10 +8,10 @@ import {
   ConfigParams,
   ConfigStatus,
   ErrorParams,
-  RequestJobParams,
   JobRequestStatus,
   KeepAliveParams,
   ReportStatus,
+  RequestJobParams,
   ValidateStatus,
   ValidationParams,
 } from "../../contracts/sheepit/index.js";
@@ -23,7 +23,15 @@ import { FarmError } from "../../src/domain/errors.js";
 import { readMultipart } from "./multipart.js";
 import { formAndQuery, parseParams, queryParams, readText } from "./params.js";
 import { type Endpoint, sheepitStatus } from "./status.js";
-import { configXml, jobRequestXml, parseCache, parseSpeedtest, statusXml, XML_CONTENT_TYPE, xmlResponse } from "./xml.js";
+import {
+  configXml,
+  jobRequestXml,
+  parseCache,
+  parseSpeedtest,
+  statusXml,
+  XML_CONTENT_TYPE,
+  xmlResponse,
+} from "./xml.js";
 
 /** The cookie that carries a SheepIt session (its value is random; only its hash is stored). */
 export const SESSION_COOKIE = "bw_sheepit";
@@ -61,7 +69,7 @@ export function sheepitRoutes(farm: Farm): Hono {
   const app = new Hono<AppEnv>();
   let inFlight = 0;
 
-  app.use("*", async (c, next) => {
+  app.use("*", async (_c, next) => {
     inFlight++;
     try {
       await next();
@@ -122,7 +130,11 @@ export function sheepitRoutes(farm: Farm): Hono {
             { type: "request-job", path: "/server/request_job.php" },
             { type: "download-archive", path: "/server/archive.php" },
             { type: "error", path: "/server/error.php" },
-            { type: "keepmealive", path: "/server/keepmealive.php", "max-period": Math.floor(farm.config.SHEEPIT_LEASE / 1000) },
+            {
+              type: "keepmealive",
+              path: "/server/keepmealive.php",
+              "max-period": Math.floor(farm.config.SHEEPIT_LEASE / 1000),
+            },
             { type: "logout", path: "/account.php?mode=logout&worker=1" },
             { type: "speedtest-answer", path: "/server/speedtest.php" },
           ],
@@ -141,7 +153,9 @@ export function sheepitRoutes(farm: Farm): Hono {
       const raw = await formAndQuery(c);
       const p = parseParams(raw, RequestJobParams);
       const contentType = (c.req.header("content-type") ?? "").toLowerCase();
-      const cache = contentType.startsWith("application/x-www-form-urlencoded") ? { files: [] } : parseCache(await readText(c));
+      const cache = contentType.startsWith("application/x-www-form-urlencoded")
+        ? { files: [] }
+        : parseCache(await readText(c));
       const answer = await service.requestFrame(cookieOf(c), {
         computeMethod: Number(p.computemethod) as 0 | 1 | 2,
         cores: p.cpu_cores,
@@ -157,7 +171,11 @@ export function sheepitRoutes(farm: Farm): Hono {
       if (!f) {
         return xmlResponse(
           c,
-          jobRequestXml({ status: JobRequestStatus.noJob, stats: statsAttrs(answer.stats), deleteFiles: answer.deleteArchives }),
+          jobRequestXml({
+            status: JobRequestStatus.noJob,
+            stats: statsAttrs(answer.stats),
+            deleteFiles: answer.deleteArchives,
+          }),
         );
       }
       c.set("jobId", f.job.id);

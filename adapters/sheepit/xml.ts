@@ -1,11 +1,6 @@
 import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Context } from "hono";
-import {
-  CacheBody,
-  type ConfigAnswer,
-  type JobRequestAnswer,
-  SpeedtestBody,
-} from "../../contracts/sheepit/index.js";
+import { CacheBody, type ConfigAnswer, type JobRequestAnswer, SpeedtestBody } from "../../contracts/sheepit/index.js";
 import { FarmError } from "../../src/domain/errors.js";
 
 /**
@@ -95,7 +90,8 @@ function asRecord(v: unknown): Record<string, unknown> {
 export function parseCache(text: string): CacheBody {
   if (text.trim() === "") return { files: [] };
   const doc = parseXml(text, "cache");
-  if (!("cache" in doc)) throw new FarmError("invalid", "cache: the body's root element must be <cache>", { field: "cache" });
+  if (!("cache" in doc))
+    throw new FarmError("invalid", "cache: the body's root element must be <cache>", { field: "cache" });
   const files = asRecord(doc.cache).file;
   const parsed = CacheBody.safeParse({ files: Array.isArray(files) ? files.map(asRecord) : [] });
   if (!parsed.success) throw new FarmError("invalid", "cache: every <file> needs an md5 attribute", { field: "cache" });

@@ -174,7 +174,11 @@ export type SpeedtestBody = z.output<typeof SpeedtestBody>;
 // ---- XML answers ----------------------------------------------------------------------------
 
 /** Java `int`: an integer below 2^31. */
-const jint = z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1);
+const jint = z
+  .number()
+  .int()
+  .min(-(2 ** 31))
+  .max(2 ** 31 - 1);
 
 export const RequestPath = z.object({
   type: z.enum(["request-job", "download-archive", "error", "keepmealive", "logout", "speedtest-answer"]),

@@ -10,7 +10,13 @@ function loginArg(args: ParsedArgs): string {
 
 function line(u: User, keys: number): string {
   const flags = [u.disabled ? "disabled" : "enabled", u.canRender ? "can-render" : "no-render"].join(",");
-  return [u.login.padEnd(24), flags.padEnd(20), String(u.points).padStart(10), String(keys).padStart(5), u.created].join("  ");
+  return [
+    u.login.padEnd(24),
+    flags.padEnd(20),
+    String(u.points).padStart(10),
+    String(keys).padStart(5),
+    u.created,
+  ].join("  ");
 }
 
 /** `bellwether user ...`: the people whose SheepIt clients render for the farm. */
@@ -37,11 +43,21 @@ export const userGroup: CliGroup = {
         const users = await accounts.list();
         const keys = await Promise.all(users.map((u) => accounts.countKeys(u.login)));
         if (args.flags.json) {
-          ctx.out(JSON.stringify(users.map(({ passwordHash: _, ...u }, i) => ({ ...u, renderKeys: keys[i] })), null, 2));
+          ctx.out(
+            JSON.stringify(
+              users.map(({ passwordHash: _, ...u }, i) => ({ ...u, renderKeys: keys[i] })),
+              null,
+              2,
+            ),
+          );
           return 0;
         }
-        ctx.out(["login".padEnd(24), "flags".padEnd(20), "points".padStart(10), "keys".padStart(5), "created"].join("  "));
-        users.forEach((u, i) => ctx.out(line(u, keys[i] ?? 0)));
+        ctx.out(
+          ["login".padEnd(24), "flags".padEnd(20), "points".padStart(10), "keys".padStart(5), "created"].join("  "),
+        );
+        users.forEach((u, i) => {
+          ctx.out(line(u, keys[i] ?? 0));
+        });
         return 0;
       },
     },

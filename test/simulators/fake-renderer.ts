@@ -36,7 +36,9 @@ export function testExr(width = 16, height = 12, rgbHalf: [number, number, numbe
   const attr = (name: string, type: string, value: Buffer) =>
     Buffer.concat([Buffer.from(`${name}\0${type}\0`, "latin1"), i32(value.length), value]);
   const chlist = Buffer.concat([
-    ...["B", "G", "R"].map((n) => Buffer.concat([Buffer.from(`${n}\0`), i32(1), Buffer.from([0, 0, 0, 0]), i32(1), i32(1)])),
+    ...["B", "G", "R"].map((n) =>
+      Buffer.concat([Buffer.from(`${n}\0`), i32(1), Buffer.from([0, 0, 0, 0]), i32(1), i32(1)]),
+    ),
     Buffer.from([0]),
   ]);
   const box = Buffer.concat([i32(0), i32(0), i32(width - 1), i32(height - 1)]);

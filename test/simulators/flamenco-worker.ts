@@ -179,7 +179,7 @@ export class FlamencoWorkerSim {
   credentials: SimCredentials | undefined;
   status: SimStatus = "offline";
   readonly tasks: TaskRecord[] = [];
-  /** Latency of each `POST /api/worker/task`, in ms. */
+  /** Latency of each `POST /api/worker/task` that got a task (200), in ms. */
   readonly taskRequestMs: number[] = [];
   /** Every answer the worker got: `METHOD path status`. */
   readonly answers: string[] = [];
@@ -322,8 +322,10 @@ export class FlamencoWorkerSim {
     while (!this.abort.signal.aborted) {
       const started = performance.now();
       const res = await this.call("POST", "/api/worker/task").catch(() => null);
-      if (res) this.taskRequestMs.push(performance.now() - started);
-      if (res?.status === 200) return res.body as SimTask;
+      if (res?.status === 200) {
+        this.taskRequestMs.push(performance.now() - started);
+        return res.body as SimTask;
+      }
       if (res?.status === 423) {
         await this.changeState((res.body as { status_requested: SimStatus }).status_requested);
         return null;
@@ -342,14 +344,25 @@ export class FlamencoWorkerSim {
     const record: TaskRecord = { task, frames: [], files: [], outcome: "completed", started: Date.now(), finished: 0 };
     this.tasks.push(record);
     try {
-      await this.update(task, { taskStatus: "active", activity: "Started", log: `task ${task.uuid} started by ${this.nickname}\n` });
+      await this.update(task, {
+        taskStatus: "active",
+        activity: "Started",
+        log: `task ${task.uuid} started by ${this.nickname}\n`,
+      });
       if (this.opts.failTask?.(task)) {
         record.outcome = "failed";
-        await this.update(task, { taskStatus: "failed", activity: "simulated failure", log: "Error: simulated failure\n" });
+        await this.update(task, {
+          taskStatus: "failed",
+          activity: "simulated failure",
+          log: "Error: simulated failure\n",
+        });
         return;
       }
       for (const cmd of task.commands) {
-        await this.update(task, { activity: `running ${cmd.name}`, log: `going to run: ${cmd.name} ${JSON.stringify(cmd.parameters)}\n` });
+        await this.update(task, {
+          activity: `running ${cmd.name}`,
+          log: `going to run: ${cmd.name} ${JSON.stringify(cmd.parameters)}\n`,
+        });
         const error = await this.runCommand(task, cmd, record);
         if (error) {
           record.outcome = "failed";
@@ -360,7 +373,8 @@ export class FlamencoWorkerSim {
       await this.update(task, { taskStatus: "completed", activity: "Task completed", log: "task completed\n" });
     } catch (err) {
       if (err instanceof Abandon) record.outcome = "abandoned";
-      else if (err instanceof Crash || this.abort.signal.aborted) record.outcome = this.crashed ? "crashed" : "abandoned";
+      else if (err instanceof Crash || this.abort.signal.aborted)
+        record.outcome = this.crashed ? "crashed" : "abandoned";
       else throw err;
     } finally {
       record.finished = Date.now();
@@ -368,7 +382,11 @@ export class FlamencoWorkerSim {
   }
 
   /** Runs one command; returns an error message when it fails. */
-  private async runCommand(task: SimTask, cmd: SimTask["commands"][number], record: TaskRecord): Promise<string | null> {
+  private async runCommand(
+    task: SimTask,
+    cmd: SimTask["commands"][number],
+    record: TaskRecord,
+  ): Promise<string | null> {
     const p = cmd.parameters;
     switch (cmd.name) {
       case "blender-render": {

@@ -90,7 +90,8 @@ const parser = new XMLParser({
 
 /** Java's Integer.parseInt: throws on anything but a 32-bit decimal integer. */
 function javaInt(v: unknown, what: string): number {
-  if (typeof v !== "string" || !/^[-+]?\d+$/.test(v)) throw new BadServerResponse(`${what}: "${String(v)}" is not an int`);
+  if (typeof v !== "string" || !/^[-+]?\d+$/.test(v))
+    throw new BadServerResponse(`${what}: "${String(v)}" is not an int`);
   const n = Number(v);
   if (n < -(2 ** 31) || n > 2 ** 31 - 1) throw new BadServerResponse(`${what}: ${v} does not fit a Java int`);
   return n;
@@ -131,6 +132,11 @@ export class SheepItClient {
     }
     this.o.onExchange?.(what, performance.now() - started);
     return res;
+  }
+
+  /** A request with this client's cookies (`p` a path on the server or an absolute URL). */
+  raw(p: string, init: RequestInit = {}): Promise<Response> {
+    return this.http(p.startsWith("http") ? p : this.url(p), init, "raw");
   }
 
   private async xml(res: Response, what: string): Promise<Record<string, unknown>> {
@@ -181,7 +187,9 @@ export class SheepItClient {
       if (r["max-period"] !== undefined) this.maxPeriod = javaInt(r["max-period"], "max-period");
     }
     const st = root.speedtest as Record<string, unknown> | undefined;
-    this.speedtestTargets = ((st?.target as Array<Record<string, unknown>> | undefined) ?? []).map((t) => required(t, "url", "target"));
+    this.speedtestTargets = ((st?.target as Array<Record<string, unknown>> | undefined) ?? []).map((t) =>
+      required(t, "url", "target"),
+    );
     if (this.speedtestTargets.length > 0) await this.sendSpeedtest();
     if (this.o.newer !== false) await this.reportError(0, undefined, undefined, "start-up log: client ready");
     return 0;
@@ -230,7 +238,8 @@ export class SheepItClient {
       q.set("gpu_type", this.o.gpu.type);
     }
     const cached = this.cachedArchives();
-    const body = cached.length === 0 ? "<cache/>" : `<cache>${cached.map((m) => `<file md5="${m}"/>`).join("")}</cache>`;
+    const body =
+      cached.length === 0 ? "<cache/>" : `<cache>${cached.map((m) => `<file md5="${m}"/>`).join("")}</cache>`;
     const res = await this.http(
       `${this.url(this.paths["request-job"] as string)}?${q}`,
       { method: "POST", body, headers: { "Content-Type": "application/xml" } },
@@ -266,8 +275,10 @@ export class SheepItClient {
     const r = j.renderer as Record<string, unknown> | undefined;
     if (!r) throw new BadServerResponse("<job> lacks <renderer>");
     const script = j.script;
-    const scriptText = typeof script === "string" ? script : ((script as Record<string, unknown> | undefined)?.["#text"] as string);
-    if (typeof scriptText !== "string" || scriptText.trim() === "") throw new BadServerResponse("<job> lacks a non-empty <script>");
+    const scriptText =
+      typeof script === "string" ? script : ((script as Record<string, unknown> | undefined)?.["#text"] as string);
+    if (typeof scriptText !== "string" || scriptText.trim() === "")
+      throw new BadServerResponse("<job> lacks a non-empty <script>");
     required(j, "extras", "job");
     return {
       id,
@@ -290,7 +301,11 @@ export class SheepItClient {
 
   /** Downloads `archive.php?type=...&job=...` to `dest` and checks its MD5 (lowercase, case-sensitive). */
   private async download(type: "binary" | "job", jobId: string, md5: string, dest: string): Promise<void> {
-    const res = await this.http(`${this.url(this.paths["download-archive"] as string)}?type=${type}&job=${jobId}`, {}, `archive-${type}`);
+    const res = await this.http(
+      `${this.url(this.paths["download-archive"] as string)}?type=${type}&job=${jobId}`,
+      {},
+      `archive-${type}`,
+    );
     if (res.status !== 200 || !res.body) throw new BadServerResponse(`archive ${type}: HTTP ${res.status}`);
     const tmp = `${dest}.part`;
     const hash = createHash("md5");
@@ -314,7 +329,8 @@ export class SheepItClient {
     const reader = new ZipReader(new BlobReader(await fs.openAsBlob(zip)));
     for (const e of await reader.getEntries()) {
       const target = path.resolve(dir, e.filename);
-      if (!target.startsWith(path.resolve(dir) + path.sep)) throw new BadServerResponse(`zip entry ${e.filename} leaves its folder`);
+      if (!target.startsWith(path.resolve(dir) + path.sep))
+        throw new BadServerResponse(`zip entry ${e.filename} leaves its folder`);
       if (e.directory) {
         fs.mkdirSync(target, { recursive: true });
         continue;
@@ -371,7 +387,11 @@ export class SheepItClient {
     if (code !== 0) throw new RenderFailed(12, `rend.exe exited with ${code}`, job);
     const out = fs.readdirSync(workDir).find((f) => f.startsWith(`${job.id}_${job.frame}`));
     if (!out) throw new RenderFailed(8, "no output file", job);
-    return { job, file: path.join(workDir, out), renderSeconds: Math.max(1, Math.round((performance.now() - started) / 1000)) };
+    return {
+      job,
+      file: path.join(workDir, out),
+      renderSeconds: Math.max(1, Math.round((performance.now() - started) / 1000)),
+    };
   }
 
   /** Sends a frame to its validation URL; retries on 302, 303, 5xx and connection errors. */
@@ -387,7 +407,8 @@ export class SheepItClient {
         form.append("file", new Blob([data], { type: "image/png" }), path.basename(r.file));
         const res = await this.http(url, { method: "POST", body: form }, "validation");
         httpStatus = res.status;
-        if (res.status === 200) status = javaInt(required(await this.xml(res, "validation"), "status", "jobvalidate"), "status");
+        if (res.status === 200)
+          status = javaInt(required(await this.xml(res, "validation"), "status", "jobvalidate"), "status");
         else await res.text();
       } catch (err) {
         if (err instanceof BadServerResponse) throw err;
@@ -422,7 +443,11 @@ export class SheepItClient {
     if (memoryKb !== undefined) q.set("memoryused", String(memoryKb));
     const form = new FormData();
     form.append("file", new Blob([log], { type: "text/plain" }), "log.txt");
-    const res = await this.http(`${this.url(this.paths.error as string)}?${q}`, { method: "POST", body: form }, "error");
+    const res = await this.http(
+      `${this.url(this.paths.error as string)}?${q}`,
+      { method: "POST", body: form },
+      "error",
+    );
     if (res.status !== 200) return -res.status;
     return javaInt(required(await this.xml(res, "error"), "status", "error"), "status");
   }

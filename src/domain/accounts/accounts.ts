@@ -75,7 +75,8 @@ export class AccountService {
       throw invalid("login", "a login is 1 to 64 letters, digits or . _ @ + - and starts with a letter or digit");
     }
     if (password.length < 8) throw invalid("password", "a password has at least 8 characters");
-    if (password.startsWith(RENDER_KEY_PREFIX)) throw invalid("password", `a password may not start with ${RENDER_KEY_PREFIX}`);
+    if (password.startsWith(RENDER_KEY_PREFIX))
+      throw invalid("password", `a password may not start with ${RENDER_KEY_PREFIX}`);
     const user: User = {
       login,
       passwordHash: await hashPassword(password),

@@ -24,11 +24,7 @@ export function signFrameToken(secret: Buffer, s: TokenSubject): string {
 }
 
 /** The lease id the token names when its signature holds for this session, job and frame; null otherwise. */
-export function verifyFrameToken(
-  secret: Buffer,
-  token: string,
-  s: Omit<TokenSubject, "leaseId">,
-): string | null {
+export function verifyFrameToken(secret: Buffer, token: string, s: Omit<TokenSubject, "leaseId">): string | null {
   const dot = token.lastIndexOf(".");
   if (dot <= 0) return null;
   const leaseId = token.slice(0, dot);

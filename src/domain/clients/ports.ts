@@ -95,7 +95,7 @@ export interface RenderClientStore {
   /** Drops everything kept for a session. */
   forgetSession(sessionId: string): Promise<void>;
   /** The job's archive record, as last built. */
-  jobArchive(jobId: string): Promise<Omit<JobArchive, "file" | "password"> & { key: string } | null>;
+  jobArchive(jobId: string): Promise<(Omit<JobArchive, "file" | "password"> & { key: string }) | null>;
   setJobArchive(jobId: string, a: Omit<JobArchive, "file" | "password"> & { key: string }): Promise<void>;
   /** Job ids behind archive md5s (null where unknown). */
   jobsOfArchives(md5s: string[]): Promise<Array<string | null>>;

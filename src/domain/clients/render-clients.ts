@@ -12,7 +12,7 @@ import type { Session, SessionStore } from "../sessions/session.js";
 import type { FarmStorage } from "../storage.js";
 import { blenderFileFormat, blenderScript } from "./blender-script.js";
 import { signFrameToken, verifyFrameToken } from "./frame-token.js";
-import type { FrameFiles, JobArchive, JobArchives, Renderer, RendererCatalog, RenderClientStore } from "./ports.js";
+import type { FrameFiles, JobArchive, JobArchives, RenderClientStore, Renderer, RendererCatalog } from "./ports.js";
 
 /**
  * Render clients that take one frame at a time and upload the image (SheepIt clients): sign in,
@@ -156,7 +156,9 @@ const sessionDead = () => reason("unauthenticated", "no live session; log in aga
 const sessionDisabled = () => reason("forbidden", "this session is disabled", "session-disabled");
 
 export class RenderClientService {
-  private statsCache: { at: number; value: { framesRemaining: number; jobsWaiting: number; connected: number } } | undefined;
+  private statsCache:
+    | { at: number; value: { framesRemaining: number; jobsWaiting: number; connected: number } }
+    | undefined;
 
   constructor(
     private readonly d: RenderClientDeps,
@@ -168,7 +170,11 @@ export class RenderClientService {
   /** Checks the client and the credentials and opens a session; answers its cookie and render key. */
   async signIn(p: SignIn): Promise<{ cookie: string; session: Session; renderKey: string }> {
     if (compareVersions(p.version, this.opts.minClientVersion) < 0) {
-      throw reason("forbidden", `client version ${p.version} is older than ${this.opts.minClientVersion}`, "client-too-old");
+      throw reason(
+        "forbidden",
+        `client version ${p.version} is older than ${this.opts.minClientVersion}`,
+        "client-too-old",
+      );
     }
     const hwid = p.hwid?.trim();
     const machine = hwid && hwid !== "unknown" ? `hwid:${hwid}` : p.hostname ? `host:${p.hostname}` : "unknown";
@@ -291,7 +297,12 @@ export class RenderClientService {
     await this.d.state.recordAssignment(s.id, job.id);
     const useGpu = caps.device === "gpu" || (caps.device === "any" && job.needs.device !== "cpu");
     const frameText = padFrame(frame);
-    const token = signFrameToken(await this.d.state.secret(), { sessionId: s.id, jobId: job.id, frame, leaseId: lease.id });
+    const token = signFrameToken(await this.d.state.secret(), {
+      sessionId: s.id,
+      jobId: job.id,
+      frame,
+      leaseId: lease.id,
+    });
     const query = `job=${job.sheepitId}&frame=${frameText}&token=${encodeURIComponent(token)}`;
     return {
       frame: {
@@ -341,7 +352,11 @@ export class RenderClientService {
   }
 
   /** The file behind `archive.php`: a job's archive or the renderer, for sessions given a frame of the job. */
-  async archiveFile(cookie: string | undefined, type: "job" | "binary", sheepitId: number): Promise<{ file: string; size: number; md5: string }> {
+  async archiveFile(
+    cookie: string | undefined,
+    type: "job" | "binary",
+    sheepitId: number,
+  ): Promise<{ file: string; size: number; md5: string }> {
     const notFound = () => new FarmError("not-found", "no such archive for this session");
     const s = await this.session(cookie).catch(() => {
       throw notFound();
@@ -376,7 +391,10 @@ export class RenderClientService {
    * The client is alive (and rendering `frame`, when given): its leases are renewed. `not-yours`
    * when the frame is no longer its own or its job was canceled: the client must stop.
    */
-  async keepAlive(cookie: string | undefined, p: { sheepitId?: number; frame?: number; paused?: boolean }): Promise<void> {
+  async keepAlive(
+    cookie: string | undefined,
+    p: { sheepitId?: number; frame?: number; paused?: boolean },
+  ): Promise<void> {
     const s = await this.session(cookie).catch(() => {
       throw new FarmError("not-yours", "no live session");
     });
@@ -450,10 +468,14 @@ export class RenderClientService {
    * Checks an upload before its body is read: a live, enabled session, and a token signed for this
    * session, job and frame. `unauthenticated`/`forbidden` otherwise (SheepIt: 304).
    */
-  async uploadTicket(cookie: string | undefined, p: { sheepitId: number; frame: number; token: string }): Promise<UploadTicket> {
+  async uploadTicket(
+    cookie: string | undefined,
+    p: { sheepitId: number; frame: number; token: string },
+  ): Promise<UploadTicket> {
     const s = await this.session(cookie);
     await this.activeUser(s);
-    const badToken = () => reason("forbidden", "the validation token does not fit this session, job and frame", "bad-token");
+    const badToken = () =>
+      reason("forbidden", "the validation token does not fit this session, job and frame", "bad-token");
     const jobId = await this.d.jobStore.idForSheepitId(p.sheepitId);
     if (!jobId) throw badToken();
     const leaseId = verifyFrameToken(await this.d.state.secret(), p.token, { sessionId: s.id, jobId, frame: p.frame });
@@ -496,9 +518,14 @@ export class RenderClientService {
     }
   }
 
-  private async brokenBecause(t: UploadTicket, info: Awaited<ReturnType<FrameFiles["inspect"]>>): Promise<string | null> {
+  private async brokenBecause(
+    t: UploadTicket,
+    info: Awaited<ReturnType<FrameFiles["inspect"]>>,
+  ): Promise<string | null> {
     const ext = String(t.job.settings.output_file_extension).toLowerCase();
-    const expected = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff", ".exr": "exr" }[ext];
+    const expected = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff", ".exr": "exr" }[
+      ext
+    ];
     if (expected && expected !== info.format) {
       return `the job renders ${blenderFileFormat(String(t.job.settings.format))}, the upload is ${info.format}`;
     }
