@@ -511,6 +511,7 @@ export class RenderClientService {
         await this.d.frames.discard(file);
         await this.brokenFrame(t, broken);
       }
+      if (!(await this.stillWanted(t))) return { points: 0 };
       await this.d.frames.place(file, t.target);
       return { points: await this.complete(t, p.renderSeconds) };
     } finally {
@@ -548,6 +549,21 @@ export class RenderClientService {
       await this.d.work.releaseAll(t.session.id);
     }
     throw reason("invalid", `broken frame: ${why}`, "broken-frame");
+  }
+
+  /**
+   * Whether an upload should be written: yes while the lease holds; after it ran out, only while
+   * the job still runs and no other client holds the frame (it then answers success and is
+   * dropped, so the client moves on and the other client's frame is the one that lands).
+   */
+  private async stillWanted(t: UploadTicket): Promise<boolean> {
+    const index = (await this.d.jobStore.frames(t.job.id))?.indexOf(t.frame) ?? -1;
+    const st = index >= 0 ? await this.d.state.frameState(t.job.id, index) : null;
+    if (st && (st.state === "a" || st.state === "c") && st.leaseId !== t.leaseId) return false;
+    const lease = await this.d.work.lease(t.leaseId);
+    if (lease?.state === "active") return true;
+    const job = await this.d.jobStore.get(t.job.id);
+    return job !== null && (runnableStatuses.has(job.status) || job.status === "paused");
   }
 
   /** Marks the frame completed (also after its lease ran out, while nobody else finished it). */
