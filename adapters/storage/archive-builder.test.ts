@@ -1,0 +1,82 @@
+import fs from "node:fs";
+import path from "node:path";
+import { BlobReader, configure, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestFarm, exampleJob, type TestFarm } from "../../test/support/farm.js";
+import { RedisRenderClientStore } from "../redis/redis-render-client-store.js";
+import { ArchiveBuilder } from "./archive-builder.js";
+import { md5File } from "./renderer-catalog.js";
+
+configure({ useWebWorkers: false });
+
+describe("ArchiveBuilder", () => {
+  let t: TestFarm;
+  let builder: ArchiveBuilder;
+  let dir: string;
+  const make = (maxBytes: number) =>
+    new ArchiveBuilder(
+      { dir: path.join(t.storageRoot, ".data", "archives"), storageRoot: t.farm.storage.root, maxBytes, waitMs: 10_000 },
+      new RedisRenderClientStore(t.redis, t.farm.keys, 60_000),
+      t.farm.logger,
+    );
+
+  beforeAll(() => {
+    t = createTestFarm("archives");
+    builder = make(1024 * 1024);
+    dir = path.join(t.storageRoot, "proj");
+    fs.mkdirSync(path.join(dir, "tex"), { recursive: true });
+    fs.mkdirSync(path.join(dir, "out"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "shot.blend"), "blend ".repeat(1000));
+    fs.writeFileSync(path.join(dir, "tex", "a.png"), Buffer.alloc(500, 3));
+    fs.writeFileSync(path.join(dir, "out", "frame_0001.png"), "rendered frame");
+    fs.symlinkSync("/etc/hostname", path.join(dir, "link"));
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const submit = (metadata: Record<string, string> = {}) =>
+    t.farm.jobs.submit({
+      ...exampleJob(t.storageRoot, { filepath: path.join(dir, "shot.blend"), render_output: path.join(dir, "out", "frame_####") }),
+      metadata,
+    });
+
+  async function entries(file: string, password?: string) {
+    const reader = new ZipReader(new BlobReader(await fs.openAsBlob(file)));
+    const out: Record<string, { size: number; encrypted: boolean }> = {};
+    for (const e of await reader.getEntries()) {
+      const data = await e.getData?.(new Uint8ArrayWriter(), password ? { password } : {});
+      out[e.filename] = { size: data?.length ?? 0, encrypted: e.encrypted };
+    }
+    await reader.close();
+    return out;
+  }
+
+  it("zips the blend file's folder without its render output or links, MD5 of the file, cached by content", async () => {
+    const a = await builder.forJob(await submit());
+    const b = await builder.forJob(await submit());
+    expect(a).not.toBeNull();
+    expect(b?.md5).toBe(a?.md5);
+    expect(b?.file).toBe(a?.file);
+    expect(a?.md5).toBe(await md5File(a?.file as string));
+    expect(a?.size).toBe(fs.statSync(a?.file as string).size);
+    expect(a?.blendPath).toBe("shot.blend");
+    expect(Object.keys(await entries(a?.file as string)).sort()).toEqual(["shot.blend", "tex/a.png"]);
+    expect(fs.readdirSync(path.dirname(a?.file as string)).filter((f) => f.endsWith(".zip"))).toHaveLength(1);
+  });
+
+  it("encrypts with the job's archive password", async () => {
+    const a = await builder.forJob(await submit({ "sheepit.archive_password": "pw-123" }));
+    expect(a?.password).toBe("pw-123");
+    const e = await entries(a?.file as string, "pw-123");
+    expect(e["shot.blend"]).toEqual({ size: 6000, encrypted: true });
+    await expect(entries(a?.file as string, "wrong")).rejects.toThrow();
+  });
+
+  it("refuses folders over ARCHIVE_MAX and jobs whose blend file is missing", async () => {
+    await expect(make(1000).forJob(await submit({ x: "1" }))).rejects.toMatchObject({ kind: "too-large" });
+    const job = await submit({ y: "1" });
+    job.settings.filepath = path.join(dir, "missing.blend");
+    await expect(builder.forJob(job)).rejects.toMatchObject({ kind: "storage" });
+  });
+});
