@@ -1,0 +1,175 @@
+import type { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import * as schedulerScripts from "../adapters/bullmq/scheduler-scripts.js";
+import { LuaScript } from "../adapters/redis/lua-script.js";
+import { createTestFarm, exampleJob, type TestFarm, waitFor } from "./support/farm.js";
+
+/**
+ * docs/architecture.md states how many Redis round trips one scheduling decision costs, whatever
+ * the number of jobs and frames. This counts them on the farm's connection: every command sent,
+ * and the round trips (a command sent while none is awaiting its reply starts a new one; commands
+ * sent while others are in flight travel together, pipelined).
+ */
+
+interface Count {
+  commands: string[];
+  roundTrips: number;
+}
+
+class CommandCounter {
+  private outstanding = 0;
+  private recording: Count | undefined;
+
+  constructor(private readonly redis: Redis) {
+    const r = redis as unknown as { sendCommand: (cmd: CommandLike, ...rest: unknown[]) => unknown };
+    const original = r.sendCommand.bind(redis);
+    r.sendCommand = (cmd: CommandLike, ...rest: unknown[]) => {
+      if (this.recording) {
+        if (this.outstanding === 0) this.recording.roundTrips++;
+        this.recording.commands.push(this.describe(cmd));
+      }
+      this.outstanding++;
+      cmd.promise.then(
+        () => this.outstanding--,
+        () => this.outstanding--,
+      );
+      return original(cmd, ...rest);
+    };
+  }
+
+  /** The command's name; a script by its name (ours, or BullMQ's as defined on the connection). */
+  private describe(cmd: CommandLike): string {
+    if (cmd.name !== "evalsha" && cmd.name !== "eval") return cmd.name;
+    const first = String(cmd.args[0] ?? "");
+    for (const s of Object.values(schedulerScripts)) {
+      if (s instanceof LuaScript && (s.sha === first || s.source === first)) return `${cmd.name}:${s.name}`;
+    }
+    const defined = (this.redis as unknown as { scriptsSet?: Record<string, { sha: string }> }).scriptsSet ?? {};
+    for (const [name, script] of Object.entries(defined)) if (script.sha === first) return `${cmd.name}:bullmq.${name}`;
+    return `${cmd.name}:?`;
+  }
+
+  /** Waits until nothing is in flight on the connection (e.g. BullMQ's first stalled check). */
+  async quiet(): Promise<void> {
+    let calm = 0;
+    await waitFor(
+      async () => {
+        calm = this.outstanding === 0 ? calm + 1 : 0;
+        return calm >= 5;
+      },
+      10_000,
+      10,
+    );
+  }
+
+  async count<T>(fn: () => Promise<T>): Promise<Count & { value: T }> {
+    await this.quiet();
+    const rec: Count = { commands: [], roundTrips: 0 };
+    this.recording = rec;
+    try {
+      const value = await fn();
+      return { ...rec, value };
+    } finally {
+      this.recording = undefined;
+    }
+  }
+}
+
+interface CommandLike {
+  name: string;
+  args: unknown[];
+  promise: Promise<unknown>;
+}
+
+const caps = (sessionId: string) => ({ sessionId, taskTypes: ["blender"], device: "any" as const });
+const LEASE = 10 * 60_000;
+
+interface Profile {
+  claim1: Count;
+  complete1: Count;
+  claim4: Count;
+  complete4: Count;
+  claim4b: Count;
+  fail4: Count;
+}
+
+const farms: TestFarm[] = [];
+afterAll(async () => {
+  for (const t of farms) await t.close();
+});
+
+/** Claims, completes and fails on a farm of `jobs` jobs of `frames` frames each, counting each call. */
+async function profile(jobs: number, frames: number): Promise<Profile> {
+  // No periodic checks during the count: the sweep and BullMQ's stalled checker stay idle.
+  const t = createTestFarm(`rt-${jobs}x${frames}`, { SWEEP_INTERVAL: "1h" });
+  farms.push(t);
+  const ids: string[] = [];
+  for (let k = 0; k < jobs; k++) {
+    ids.push((await t.farm.jobs.submit(exampleJob(t.storageRoot, { frames: `1-${frames}`, chunk_size: 4 }))).id);
+  }
+  const counter = new CommandCounter(t.redis);
+  // Warm up: this process's BullMQ objects for every job exist, and the scripts are loaded.
+  for (const id of ids) t.farm.scheduler.queues.worker(id);
+  const warm = await t.farm.work.claim({ caps: caps("warm"), maxFrames: 1, leaseMs: LEASE });
+  if (!warm) throw new Error("nothing to claim");
+  await t.farm.work.fail(warm.lease.id, "warm", "warm-up");
+  const again = await t.farm.work.claim({ caps: caps("warm-2"), maxFrames: 1, leaseMs: LEASE });
+  if (!again) throw new Error("nothing to claim");
+  await t.farm.work.complete(again.lease.id, "warm-2");
+
+  const claim = (sid: string, maxFrames: number) =>
+    counter.count(async () => {
+      const got = await t.farm.work.claim({ caps: caps(sid), maxFrames, leaseMs: LEASE });
+      if (!got) throw new Error("nothing to claim");
+      return got;
+    });
+  const c1 = await claim("s1", 1);
+  const complete1 = await counter.count(() => t.farm.work.complete(c1.value.lease.id, "s1"));
+  const c4 = await claim("s4", 4);
+  const complete4 = await counter.count(() => t.farm.work.complete(c4.value.lease.id, "s4"));
+  const c4b = await claim("s4b", 4);
+  const fail4 = await counter.count(() => t.farm.work.fail(c4b.value.lease.id, "s4b", "boom"));
+  expect(c1.value.lease.frames).toHaveLength(1);
+  expect(c4.value.lease.frames).toHaveLength(4);
+  expect(c4b.value.lease.frames).toHaveLength(4);
+  expect(complete1.value.completed).toHaveLength(1);
+  expect(complete4.value.completed).toHaveLength(4);
+  expect(fail4.value.retried).toHaveLength(4);
+  const strip = ({ commands, roundTrips }: Count): Count => ({ commands, roundTrips });
+  return {
+    claim1: strip(c1),
+    complete1: strip(complete1),
+    claim4: strip(c4),
+    complete4: strip(complete4),
+    claim4b: strip(c4b),
+    fail4: strip(fail4),
+  };
+}
+
+describe("Redis round trips of one scheduling decision", () => {
+  it("do not grow with the number of jobs or frames (they may with the chunk)", async () => {
+    const small = await profile(1, 10);
+    const manyJobs = await profile(50, 10);
+    const manyFrames = await profile(1, 10_000);
+
+    // One line for the record (docs/architecture.md quotes these figures).
+    console.log(
+      Object.entries(small)
+        .map(([k, c]) => `${k}: ${c.roundTrips} round trips, ${c.commands.length} commands`)
+        .join("; "),
+    );
+
+    for (const other of [manyJobs, manyFrames]) {
+      for (const k of Object.keys(small) as Array<keyof Profile>) {
+        expect(other[k].roundTrips, k).toBe(small[k].roundTrips);
+        expect(other[k].commands, k).toEqual(small[k].commands);
+      }
+    }
+    // The bound docs/architecture.md gives: a claim is 3 or 4 round trips for the scheduler, plus
+    // the job's record the WorkService reads for the answer.
+    expect(small.claim1.roundTrips).toBeLessThanOrEqual(5);
+    expect(small.claim4.roundTrips).toBe(small.claim1.roundTrips);
+    // Only the per-frame BullMQ calls grow with the chunk, pipelined in the same round trips.
+    expect(small.claim4.commands.length - small.claim1.commands.length).toBe(3);
+  });
+});
