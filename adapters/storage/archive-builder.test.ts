@@ -45,6 +45,7 @@ describe("ArchiveBuilder", () => {
     const reader = new ZipReader(new BlobReader(await fs.openAsBlob(file)));
     const out: Record<string, { size: number; encrypted: boolean }> = {};
     for (const e of await reader.getEntries()) {
+      if (e.directory) continue;
       const data = await e.getData?.(new Uint8ArrayWriter(), password ? { password } : {});
       out[e.filename] = { size: data?.length ?? 0, encrypted: e.encrypted };
     }
