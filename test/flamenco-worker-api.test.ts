@@ -112,6 +112,8 @@ describe("the Flamenco worker API", () => {
 
     expectNoContent(await w.update(t1.uuid, { taskStatus: "active", activity: "Started", log: "first line\n" }));
     expectNoContent(await w.update(t1.uuid, { activity: "Rendering frame 1", log: "Fra:1 Saved\n" }));
+    // The activity replaces the last one.
+    expect(await gw.redis.hget(gw.farm.keys.lease(t1.uuid), "activity")).toBe("Rendering frame 1");
     expectNoContent(await w.update(t1.uuid, { taskStatus: "completed", activity: "done" }));
     // A repeated final update changes nothing.
     expectNoContent(await w.update(t1.uuid, { taskStatus: "completed" }));
@@ -237,6 +239,19 @@ describe("the Flamenco worker API", () => {
     const log = await http(gw.url, "GET", `/api/tasks/${t.uuid}/log`);
     expect(log.text).not.toContain("mine now");
     expectNoContent(await owner.update(t.uuid, { taskStatus: "completed" }));
+  });
+
+  it("gives a signing-off worker's task back at once", async () => {
+    const jobId = await submit({ frames: "1-3", chunk_size: 3 });
+    const w = await new WorkerClient(gw.url).awake();
+    const t = await takeTask(w);
+    expectNoContent(await w.update(t.uuid, { taskStatus: "active" }));
+    expectNoContent(await w.call("POST", "/api/worker/sign-off"));
+    const other = await new WorkerClient(gw.url).awake();
+    expect(await takeTask(other)).toMatchObject({ job: jobId, name: "render-1-3" });
+    // Nothing was counted against the worker that left.
+    expect(await gw.redis.hget(gw.farm.keys.failureCounts(jobId), w.id)).toBeNull();
+    expectError(await w.update(t.uuid, { taskStatus: "completed" }), 409);
   });
 
   it("answers 409 to updates of a task whose job was canceled, so the worker stops", async () => {

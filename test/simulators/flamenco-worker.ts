@@ -490,7 +490,7 @@ export class FlamencoWorkerSim {
       method,
       headers,
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: opts.signal ?? AbortSignal.any([this.abort.signal, AbortSignal.timeout(30_000)]),
+      signal: opts.signal ?? this.abort.signal,
     });
     const text = await res.text();
     this.answers.push(`${method} ${route} ${res.status}`);
