@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/app/config.js";
@@ -32,6 +33,7 @@ afterAll(async () => {
   await farm.close();
   await deleteKeysWithPrefix(redis, prefix);
   redis.disconnect();
+  fs.rmSync(`/tmp/${prefix}`, { recursive: true, force: true });
 });
 
 const requestLine = (reqId: string) => lines.find((l) => l.msg === "request" && l.reqId === reqId);
