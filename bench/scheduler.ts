@@ -1,0 +1,265 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { Queue, Worker } from "bullmq";
+import { connectRedis } from "../adapters/redis/connection.js";
+import { createHttpApp } from "../src/app/server.js";
+import type { JobDefinition } from "../src/domain/jobs/job.js";
+import {
+  type BenchFarm,
+  benchRedisUrl,
+  createBenchFarm,
+  deleteKeys,
+  type Measured,
+  measure,
+  printTable,
+  withMemoryPeak,
+} from "./support.js";
+
+/**
+ * The scheduling core against bare BullMQ, on the same Redis in the same run:
+ * - a job of FRAMES frames claimed and completed through the domain's scheduling interface
+ *   (`farm.work.claim` + `farm.work.complete`, no HTTP) from 1 and from 16 concurrent loops, one
+ *   frame per claim (as SheepIt clients take them) and ten per claim (a Flamenco chunk);
+ * - the same number of plain BullMQ jobs through a bare manual-mode loop (`Worker.getNextJob` +
+ *   `job.moveToCompleted`) from 1 and 16 loops: the baseline the ratios are against (and the same
+ *   with prioritized jobs, which is how the farm stores frames);
+ * - the submission of a BIG-frame job: wall time, CPU of both sides, and peak memory.
+ * BENCH_FRAMES and BENCH_BIG_FRAMES override the sizes.
+ */
+
+const FRAMES = Number(process.env.BENCH_FRAMES ?? 20_000);
+const BIG = Number(process.env.BENCH_BIG_FRAMES ?? 100_000);
+const LOOPS = [1, 16];
+const LEASE_MS = 30 * 60_000;
+
+function benchJob(storageRoot: string, frames: number, chunk: number): JobDefinition {
+  return {
+    type: "simple-blender-render",
+    name: `bench ${frames} frames`,
+    priority: 50,
+    settings: {
+      blender_cmd: "{blender}",
+      filepath: `${storageRoot}/bench/scene.blend`,
+      render_output: `${storageRoot}/bench/frames/######`,
+      frames: `1-${frames}`,
+      chunk_size: chunk,
+      fps: 24,
+      extract_audio: false,
+      images_or_video: "images",
+      format: "PNG",
+      output_file_extension: ".png",
+    },
+    metadata: {},
+  };
+}
+
+/**
+ * Runs `loops` concurrent loops of `step` until `total` units were taken. `step` answers how many
+ * it took (0: nothing to take right now, which only ends a loop once everything was taken).
+ */
+async function drain(loops: number, total: number, step: (loop: number) => Promise<number>): Promise<number> {
+  let taken = 0;
+  let empty = 0;
+  await Promise.all(
+    Array.from({ length: loops }, async (_, k) => {
+      while (taken < total) {
+        const n = await step(k);
+        if (n === 0) {
+          empty++;
+          if (empty > total * 10) throw new Error(`nothing to take, with ${total - taken} of ${total} left`);
+          await new Promise((r) => setImmediate(r));
+        }
+        taken += n;
+      }
+    }),
+  );
+  return taken;
+}
+
+interface Row {
+  what: string;
+  loops: number;
+  m: Measured<number>;
+}
+
+async function farmRound(loops: number, maxFrames: number): Promise<Row> {
+  const bf = createBenchFarm(`sched-${loops}x${maxFrames}`);
+  try {
+    const job = await bf.farm.jobs.submit(benchJob(bf.storageRoot, FRAMES, maxFrames));
+    await allFramesInLine(bf, job.id, FRAMES);
+    const m = await measure(bf.redis, () =>
+      drain(loops, FRAMES, async (k) => {
+        const sessionId = `bench-${k}`;
+        const got = await bf.farm.work.claim({
+          caps: { sessionId, taskTypes: ["blender"], device: "any" },
+          maxFrames,
+          leaseMs: LEASE_MS,
+        });
+        if (!got) return 0;
+        const res = await bf.farm.work.complete(got.lease.id, sessionId);
+        if (res.lost.length > 0) throw new Error(`lost frames ${res.lost.join(",")}`);
+        return got.lease.frames.length;
+      }),
+    );
+    const done = await bf.farm.jobs.get(job.id);
+    if (done.completedFrames !== FRAMES) throw new Error(`completed ${done.completedFrames} of ${FRAMES} frames`);
+    return { what: `farm.work claim+complete, ${maxFrames} frame${maxFrames > 1 ? "s" : ""}/claim`, loops, m };
+  } finally {
+    await bf.close();
+  }
+}
+
+async function bareRound(loops: number, prioritized: boolean): Promise<Row> {
+  const prefix = `bench-bare-${randomBytes(3).toString("hex")}`;
+  const redis = connectRedis(benchRedisUrl(), "bellwether-bench-bare");
+  const queue = new Queue("bare", { connection: redis, prefix: `{${prefix}}` });
+  const worker = new Worker("bare", null, {
+    connection: redis,
+    prefix: `{${prefix}}`,
+    autorun: false,
+    lockDuration: LEASE_MS,
+  });
+  try {
+    for (let i = 0; i < FRAMES; i += 1000) {
+      await queue.addBulk(
+        Array.from({ length: Math.min(1000, FRAMES - i) }, (_, k) => ({
+          name: "frame",
+          data: { i: i + k },
+          opts: { removeOnComplete: true, ...(prioritized ? { priority: i + k + 1 } : {}) },
+        })),
+      );
+    }
+    const tokens = Array.from({ length: loops }, () => randomUUID());
+    const m = await measure(redis, () =>
+      drain(loops, FRAMES, async (k) => {
+        const token = tokens[k] as string;
+        const job = await worker.getNextJob(token, { block: false });
+        if (!job) return 0;
+        await job.moveToCompleted("done", token, false);
+        return 1;
+      }),
+    );
+    return { what: `bare BullMQ getNextJob+moveToCompleted${prioritized ? ", prioritized" : ""}`, loops, m };
+  } finally {
+    await worker.close(true);
+    await queue.close();
+    await deleteKeys(redis, prefix);
+    await redis.quit();
+  }
+}
+
+/** Waits until the job's frames are all waiting in its queue (submission may leave some to follow). */
+async function allFramesInLine(bf: BenchFarm, jobId: string, frames: number): Promise<number> {
+  const started = performance.now();
+  const queue = bf.farm.scheduler.queues.queue(jobId);
+  for (;;) {
+    const c = await queue.getJobCounts("wait", "prioritized", "active", "completed");
+    const n = (c.wait ?? 0) + (c.prioritized ?? 0) + (c.active ?? 0);
+    if (n + (c.completed ?? 0) >= frames) return performance.now() - started;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+interface SubmissionRow {
+  via: string;
+  frames: number;
+  m: Measured<string>;
+  inLineMs: number;
+  memory: Awaited<ReturnType<typeof withMemoryPeak>>["memory"];
+}
+
+async function submission(frames: number, via: "service" | "http"): Promise<SubmissionRow> {
+  const bf = createBenchFarm(`submit-${via}`);
+  let server: ReturnType<typeof serve> | undefined;
+  try {
+    let url = "";
+    if (via === "http") {
+      const app = createHttpApp(bf.farm);
+      server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+        const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
+      });
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
+    const def = benchJob(bf.storageRoot, frames, 10);
+    const { value: m, memory } = await withMemoryPeak(() =>
+      measure(bf.redis, async () => {
+        if (via === "service") return (await bf.farm.jobs.submit(def)).id;
+        const res = await fetch(`${url}/api/jobs`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(def),
+        });
+        const body = (await res.json()) as { id?: string; message?: string };
+        if (res.status !== 200 || !body.id) throw new Error(`POST /api/jobs: ${res.status} ${body.message}`);
+        return body.id;
+      }),
+    );
+    const inLineMs = m.wallMs + (await allFramesInLine(bf, m.value, frames));
+    return { via: via === "service" ? "JobService.submit" : "HTTP POST /api/jobs", frames, m, inLineMs, memory };
+  } finally {
+    if (server) {
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await new Promise<void>((resolve) => server?.close(() => resolve()));
+    }
+    await bf.close();
+  }
+}
+
+export async function run(): Promise<void> {
+  const rows: Row[] = [];
+  for (const loops of LOOPS) {
+    rows.push(await bareRound(loops, false));
+    rows.push(await bareRound(loops, true));
+    rows.push(await farmRound(loops, 1));
+    rows.push(await farmRound(loops, 10));
+  }
+  const rate = (r: Row) => (r.m.value / r.m.wallMs) * 1000;
+  const baseline = new Map(
+    rows.filter((r) => r.what === "bare BullMQ getNextJob+moveToCompleted").map((r) => [r.loops, rate(r)]),
+  );
+  printTable(
+    `Claim and complete ${FRAMES.toLocaleString("en-US")} frames (ratio: frames/s against the bare BullMQ loop with as many loops)`,
+    ["what", "loops", "frames/s", "ratio", "node CPU µs/frame", "Redis CPU µs/frame"],
+    rows.map((r) => [
+      r.what,
+      r.loops,
+      rate(r),
+      rate(r) / (baseline.get(r.loops) ?? Number.NaN),
+      (r.m.nodeCpuMs * 1000) / r.m.value,
+      (r.m.redisCpuMs * 1000) / r.m.value,
+    ]),
+  );
+
+  const subs: SubmissionRow[] = [];
+  subs.push(await submission(Math.min(10_000, BIG), "service"));
+  subs.push(await submission(BIG, "service"));
+  subs.push(await submission(BIG, "http"));
+  printTable(
+    "Submitting one job (chunk_size 10): answer time, time until every frame is claimable, CPU, memory of this process",
+    [
+      "via",
+      "frames",
+      "answered s",
+      "all in line s",
+      "node CPU s",
+      "Redis CPU s",
+      "RSS before MB",
+      "RSS peak MB",
+      "heap before MB",
+      "heap peak MB",
+    ],
+    subs.map((s) => [
+      s.via,
+      s.frames,
+      s.m.wallMs / 1000,
+      s.inLineMs / 1000,
+      s.m.nodeCpuMs / 1000,
+      s.m.redisCpuMs / 1000,
+      s.memory.rssBeforeMb,
+      s.memory.rssPeakMb,
+      s.memory.heapBeforeMb,
+      s.memory.heapPeakMb,
+    ]),
+  );
+}
