@@ -62,7 +62,7 @@ describe("two gateways and a separate gateway process on one Redis", () => {
       30_000,
       100,
     );
-  });
+  }, 300_000); // a stale dist/ is rebuilt first, which takes a while on a busy machine
 
   afterAll(async () => {
     await proc?.kill();
@@ -175,7 +175,7 @@ describe("the gateway process refuses to start with a clear message", () => {
   beforeAll(() => {
     ensureBuilt();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "bw-start-"));
-  });
+  }, 300_000);
   afterAll(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -1,6 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/app/logger.js";
+import { FrameList } from "../../src/domain/jobs/frame-range.js";
+import type { Job } from "../../src/domain/jobs/job.js";
 import type { Capabilities } from "../../src/domain/scheduling/capabilities.js";
 import { createTestFarm, exampleJob, type TestFarm, waitFor } from "../../test/support/farm.js";
+import { BullmqScheduler } from "./bullmq-scheduler.js";
 
 const open: TestFarm[] = [];
 function farmFor(label: string, env: Record<string, string> = {}): TestFarm {
@@ -227,5 +232,127 @@ describe("BullmqScheduler against real Redis", () => {
     const back = await t.farm.work.claim({ caps: caps("w1"), maxFrames: 3, leaseMs: LEASE });
     expect(back?.lease.frames).toEqual(got?.lease.frames);
     expect(await t.redis.hget(t.farm.keys.failureCounts(job.id), "w1")).toBeNull();
+  });
+});
+
+describe("BullmqScheduler: big jobs go in line in the background", () => {
+  /** A scheduler over the test farm's Redis and keys, with small batches so a fill takes a while. */
+  function smallBatchScheduler(t: TestFarm): BullmqScheduler {
+    return new BullmqScheduler(
+      t.redis,
+      t.farm.keys,
+      {
+        defaultLeaseMs: LEASE,
+        maxStalled: 2,
+        stalledIntervalMs: 60_000,
+        taskFailWorkers: 3,
+        blocklistThreshold: 3,
+        enqueueBatch: 50,
+        enqueueFirst: 50,
+      },
+      createLogger("silent"),
+    );
+  }
+
+  /** A stored job of `count` frames that is not in line yet. */
+  async function storedJob(t: TestFarm, count: number) {
+    const frames = FrameList.parse(`1-${count}`);
+    const now = new Date().toISOString();
+    const job: Job = {
+      ...exampleJob(t.storageRoot, { frames: `1-${count}` }),
+      id: randomUUID(),
+      status: "queued",
+      created: now,
+      updated: now,
+      reason: "",
+      frameCount: count,
+      completedFrames: 0,
+      failedFrames: 0,
+      chunkSize: 1,
+      taskType: "blender",
+      hasVideo: false,
+      videoState: "",
+      sheepitId: await t.farm.jobStore.nextSheepitId(),
+      needs: { device: "any", ramKb: 0, vramBytes: 0, renderSeconds: 0 },
+    };
+    await t.farm.jobStore.create(job, frames);
+    return { job, frames };
+  }
+
+  const inLine = async (t: TestFarm, jobId: string) => {
+    const c = await t.farm.scheduler.queues.queue(jobId).getJobCounts("wait", "prioritized", "active");
+    return (c.wait ?? 0) + (c.prioritized ?? 0) + (c.active ?? 0);
+  };
+
+  it("answers after the first batch, puts the rest in line, and frames come out in order", async () => {
+    const t = farmFor("fill");
+    const s = smallBatchScheduler(t);
+    const { job, frames } = await storedJob(t, 1000);
+    await s.enqueueJob(job, frames);
+    // Claimable at once: the job is runnable with its first frames waiting.
+    const first = await t.farm.work.claim({ caps: caps("w1"), maxFrames: 3, leaseMs: LEASE });
+    expect(first?.lease.frames).toEqual([1, 2, 3]);
+    await s.filled(job.id);
+    expect(await inLine(t, job.id)).toBe(1000);
+    expect(await t.redis.hget(t.farm.keys.schedJob(job.id), "enq")).toBe("1000");
+    const last = await t.farm.scheduler.queues.queue(job.id).getJob("f999");
+    expect(last?.data).toEqual({ i: 999, f: 1000 });
+    await s.close();
+  });
+
+  it("a fill stopped midway is resumed by another process's sweep, never re-adding a finished frame", async () => {
+    const t = farmFor("fill-resume");
+    const other = t.twin();
+    open.push(other);
+    const s = smallBatchScheduler(t);
+    const { job, frames } = await storedJob(t, 1000);
+    await s.enqueueJob(job, frames);
+    await s.close(); // the process stops: its fill ends after the batch in flight
+    const mark = Number(await t.redis.hget(t.farm.keys.schedJob(job.id), "enq"));
+    expect(mark).toBeGreaterThanOrEqual(50);
+    expect(mark).toBeLessThan(1000);
+    expect(await inLine(t, job.id)).toBe(mark);
+
+    // Ten frames are rendered meanwhile; then, as if the process had died between adding a
+    // batch and marking it, the mark goes back to 0.
+    for (let k = 0; k < 10; k++) {
+      const got = await other.farm.work.claim({ caps: caps(`r${k}`), maxFrames: 1, leaseMs: LEASE });
+      await other.farm.work.complete(got?.lease.id as string, `r${k}`);
+    }
+    await t.redis.hset(t.farm.keys.schedJob(job.id), "enq", 0);
+
+    await other.farm.scheduler.sweep();
+    await other.farm.scheduler.filled(job.id);
+    expect(await t.redis.hget(t.farm.keys.schedJob(job.id), "enq")).toBe("1000");
+    // 990 frames wait; the 10 finished ones were not put back in line.
+    expect(await inLine(t, job.id)).toBe(990);
+    const seen = new Set<number>();
+    for (;;) {
+      const got = await other.farm.work.claim({ caps: caps("drain"), maxFrames: 50, leaseMs: LEASE });
+      if (!got) break;
+      for (const f of got.lease.frames) {
+        expect(seen.has(f)).toBe(false);
+        seen.add(f);
+      }
+      await other.farm.work.complete(got.lease.id, "drain");
+    }
+    expect(seen.size).toBe(990);
+    expect((await other.farm.jobs.get(job.id)).completedFrames).toBe(1000);
+  });
+
+  it("stops filling a job that is no longer runnable and resumes when it runs again", async () => {
+    const t = farmFor("fill-pause");
+    const s = smallBatchScheduler(t);
+    const { job, frames } = await storedJob(t, 2000);
+    await s.enqueueJob(job, frames);
+    await s.setRunnable(job.id, false);
+    await s.filled(job.id);
+    const paused = await inLine(t, job.id);
+    expect(paused).toBeLessThan(2000);
+    await s.setRunnable(job.id, true);
+    await s.sweep();
+    await s.filled(job.id);
+    expect(await inLine(t, job.id)).toBe(2000);
+    await s.close();
   });
 });

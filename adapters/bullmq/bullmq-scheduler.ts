@@ -31,6 +31,11 @@ export interface BullmqSchedulerOptions {
   candidates?: number;
   /** Frames per bulk add when a job is enqueued. */
   enqueueBatch?: number;
+  /**
+   * Frames put in line before `enqueueJob` returns; a bigger job's other frames follow in the
+   * background (resumed by `sweep` in any process if this one stops first).
+   */
+  enqueueFirst?: number;
 }
 
 /** Called when something changed a job's counters outside a client call (stalls, stall limit). */
@@ -58,6 +63,10 @@ export class BullmqScheduler implements Scheduler {
   private readonly listeners = new Set<ProgressListener>();
   private readonly candidates: number;
   private readonly enqueueBatch: number;
+  private readonly enqueueFirst: number;
+  /** Background fills this process runs, by job id. */
+  private readonly filling = new Map<string, Promise<void>>();
+  private closing = false;
 
   constructor(
     private readonly redis: Redis,
@@ -67,6 +76,7 @@ export class BullmqScheduler implements Scheduler {
   ) {
     this.candidates = opts.candidates ?? 3;
     this.enqueueBatch = opts.enqueueBatch ?? 2000;
+    this.enqueueFirst = opts.enqueueFirst ?? this.enqueueBatch;
     this.queues = new JobQueues(
       redis,
       keys,
@@ -86,6 +96,13 @@ export class BullmqScheduler implements Scheduler {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Puts the job's first frames in line (`enqueueFirst`, in bulk) and makes it claimable; the
+   * frames after those follow in the background, in bulk batches, so a job of any size is
+   * answered at once with flat memory. `enq` in the job's scheduling hash marks how far the
+   * frames are in line; a fill this process does not finish (it stops, or the job is paused) is
+   * resumed by `sweep` in any process, under a short lock.
+   */
   async enqueueJob(job: Job, frames: FrameList): Promise<void> {
     await this.redis.hset(this.keys.schedJob(job.id), {
       tasktype: job.taskType,
@@ -94,25 +111,112 @@ export class BullmqScheduler implements Scheduler {
       ram: job.needs.ramKb,
       vram: job.needs.vramBytes,
       time: job.needs.renderSeconds,
+      enq: 0,
+      total: frames.length,
     });
-    const queue = this.queues.queue(job.id);
-    const opts = { attempts: this.opts.taskFailWorkers, removeOnComplete: true, removeOnFail: false };
-    let batch: Array<{ name: string; data: FrameData; opts: typeof opts & { jobId: string; priority: number } }> = [];
-    let index = 0;
-    for (const f of frames.frames()) {
-      batch.push({
-        name: "frame",
-        data: { i: index, f },
-        opts: { ...opts, jobId: frameId(index), priority: index + 1 },
-      });
-      index++;
-      if (batch.length >= this.enqueueBatch) {
-        await queue.addBulk(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) await queue.addBulk(batch);
+    const first = Math.min(frames.length, this.enqueueFirst);
+    await this.addFrames(job.id, frames, 0, first);
     await this.setRunnable(job.id, true);
+    if (first < frames.length) this.fillInBackground(job.id, frames);
+  }
+
+  /** Resolves when this process's background fill of the job (if any) has stopped. */
+  async filled(jobId: string): Promise<void> {
+    await this.filling.get(jobId);
+  }
+
+  /**
+   * Adds frames [from, to) in bulk batches, skipping frames that already have a state (put in
+   * line before, by a fill that stopped before it could mark them), and marks `enq` after each
+   * batch. `keepGoing` is asked before each batch; the fill stops when it says no.
+   */
+  private async addFrames(
+    jobId: string,
+    frames: FrameList,
+    from: number,
+    to: number,
+    keepGoing: () => Promise<boolean> = async () => true,
+  ): Promise<number> {
+    const queue = this.queues.queue(jobId);
+    const opts = { attempts: this.opts.taskFailWorkers, removeOnComplete: true, removeOnFail: false };
+    let start = from;
+    while (start < to) {
+      if (!(await keepGoing())) break;
+      const end = Math.min(to, start + this.enqueueBatch);
+      const indices = Array.from({ length: end - start }, (_, k) => start + k);
+      const states = await this.redis.hmget(this.keys.frameStates(jobId), ...indices.map(String));
+      const fresh = indices.filter((_, k) => states[k] === null);
+      if (fresh.length > 0) {
+        await queue.addBulk(
+          fresh.map((i) => ({
+            name: "frame",
+            data: { i, f: frames.frameAt(i) } satisfies FrameData,
+            opts: { ...opts, jobId: frameId(i), priority: i + 1 },
+          })),
+        );
+      }
+      await this.redis.hset(this.keys.schedJob(jobId), "enq", end);
+      start = end;
+    }
+    return start;
+  }
+
+  /**
+   * Puts the rest of a job's frames in line, from its `enq` mark, unless another process already
+   * does. Stops when this scheduler closes, the job is no longer runnable or gone, or the lock is
+   * lost; `sweep` resumes it later.
+   */
+  private fillInBackground(jobId: string, known?: FrameList): void {
+    if (this.filling.has(jobId) || this.closing) return;
+    const lock = this.keys.fillLock(jobId);
+    const token = randomUUID();
+    const lockMs = 60_000;
+    const run = async () => {
+      if ((await this.redis.set(lock, token, "PX", lockMs, "NX")) !== "OK") return;
+      try {
+        const [enq, total] = (await this.redis.hmget(this.keys.schedJob(jobId), "enq", "total")).map(Number);
+        if (!Number.isFinite(enq) || !Number.isFinite(total) || (enq as number) >= (total as number)) return;
+        const frames = known ?? (await this.frameList(jobId));
+        if (!frames) return;
+        const keepGoing = async () => {
+          if (this.closing) return false;
+          const [[, held] = [], [, runnable] = []] =
+            (await this.redis
+              .multi()
+              .eval(
+                "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
+                1,
+                lock,
+                token,
+                lockMs,
+              )
+              .zscore(this.keys.runnable(), jobId)
+              .exec()) ?? [];
+          return held === 1 && runnable !== null;
+        };
+        const reached = await this.addFrames(jobId, frames, enq as number, total as number, keepGoing);
+        this.logger.debug(
+          { jobId, reached, total },
+          reached >= (total as number) ? "all frames in line" : "frame fill paused",
+        );
+      } finally {
+        await this.redis.eval(
+          "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+          1,
+          lock,
+          token,
+        );
+      }
+    };
+    const p = run()
+      .catch((err) => this.logger.warn({ err, jobId }, "putting the job's frames in line failed; the sweep retries"))
+      .finally(() => this.filling.delete(jobId));
+    this.filling.set(jobId, p);
+  }
+
+  private async frameList(jobId: string): Promise<FrameList | null> {
+    const runs = await this.redis.hget(this.keys.job(jobId), "runs");
+    return runs ? new FrameList(JSON.parse(runs)) : null;
   }
 
   async setRunnable(jobId: string, runnable: boolean): Promise<void> {
@@ -628,6 +732,7 @@ export class BullmqScheduler implements Scheduler {
 
   async removeJob(jobId: string): Promise<void> {
     await this.setRunnable(jobId, false);
+    await this.filled(jobId);
     const queue = this.queues.queue(jobId);
     await queue.obliterate({ force: true }).catch((err) => this.logger.warn({ err, jobId }, "obliterate failed"));
     await this.queues.drop(jobId);
@@ -660,9 +765,21 @@ export class BullmqScheduler implements Scheduler {
       this.queues.worker(id);
       await this.startVideoIfAny(id);
     }
+    // Frames a stopped process did not put in line yet (or a paused job's, once it runs again).
+    if (ids.length > 0) {
+      const pipe = this.redis.pipeline();
+      for (const id of ids) pipe.hmget(this.keys.schedJob(id), "enq", "total");
+      const rows = (await pipe.exec()) ?? [];
+      rows.forEach(([, v], k) => {
+        const [enq, total] = ((v as Array<string | null>) ?? []).map((x) => (x === null ? Number.NaN : Number(x)));
+        if ((enq as number) < (total as number)) this.fillInBackground(ids[k] as string);
+      });
+    }
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.filling.values());
     await this.queues.close();
   }
 }

@@ -103,6 +103,10 @@ export class Keys {
   sweepLock(name: string) {
     return `${this.root}:sweep-lock:${name}`;
   }
+  /** A short lock held by the process putting a big job's remaining frames in line. */
+  fillLock(jobId: string) {
+    return `${this.root}:sched:${jobId}:fill-lock`;
+  }
   // ---- SheepIt clients and accounts ----
   /** Hash: a user (login, password hash, flags, points). */
   user(login: string) {

@@ -15,7 +15,11 @@ import type { ClaimRequest, CompletionResult, FailureResult, Lease } from "./cap
  * - a lease that runs out puts its frames back in line; a frame that stalls too often fails.
  */
 export interface Scheduler {
-  /** Puts a compiled job's frames in line (bulk, flat memory) and makes the job claimable. */
+  /**
+   * Puts a compiled job's frames in line (bulk, flat memory) and makes the job claimable. Returns
+   * once the first frames are in line; a big job's other frames may follow in the background
+   * (and are resumed by `sweep` in any process when this one stops first).
+   */
   enqueueJob(job: Job, frames: FrameList): Promise<void>;
   /** Claims work for a session; null when nothing fits. Bounded Redis round trips. */
   claim(request: ClaimRequest): Promise<Lease | null>;
