@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { FlamencoWorkerSim, type FlamencoWorkerSimOptions, TINY_PNG } from "./simulators/flamenco-worker.js";
 import { createTestFarm, exampleJob, waitFor } from "./support/farm.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";
 import { expectMatchesSchema } from "./support/openapi.js";
 import { WorkerClient } from "./support/worker-http.js";
-import { FlamencoWorkerSim, type FlamencoWorkerSimOptions, TINY_PNG } from "./simulators/flamenco-worker.js";
 
 /**
  * Simulated Flamenco workers rendering for the farm over HTTP: chunked jobs finished by several
@@ -58,7 +58,9 @@ describe("simulated Flamenco workers", () => {
     for (const r of renders) {
       expect(r.frames.length).toBeGreaterThanOrEqual(1);
       expect(r.frames.length).toBeLessThanOrEqual(4);
-      expect(r.task.name).toBe(r.frames.length === 1 ? `render-${r.frames[0]}` : `render-${r.frames[0]}-${r.frames.at(-1)}`);
+      expect(r.task.name).toBe(
+        r.frames.length === 1 ? `render-${r.frames[0]}` : `render-${r.frames[0]}-${r.frames.at(-1)}`,
+      );
     }
     // More than one worker rendered.
     expect(new Set(renders.map((r) => r.worker)).size).toBeGreaterThan(1);
@@ -80,7 +82,15 @@ describe("simulated Flamenco workers", () => {
 
   it("lets another worker finish the frames of a worker killed mid-task, after the worker timeout", async () => {
     const gw = await gateway("fw-kill", { WORKER_TIMEOUT: "600ms", SWEEP_INTERVAL: "100ms" });
-    const job = await gw.farm.jobs.submit(exampleJob(gw.storageRoot, { frames: "1-8", chunk_size: 4, images_or_video: "images", format: "OPEN_EXR", output_file_extension: ".exr" }));
+    const job = await gw.farm.jobs.submit(
+      exampleJob(gw.storageRoot, {
+        frames: "1-8",
+        chunk_size: 4,
+        images_or_video: "images",
+        format: "OPEN_EXR",
+        output_file_extension: ".exr",
+      }),
+    );
     const doomed = sim(gw.url, { nickname: "doomed", crashMidTask: true });
     await doomed.start();
     await waitFor(async () => doomed.tasks.some((t) => t.outcome === "crashed"));
@@ -91,7 +101,10 @@ describe("simulated Flamenco workers", () => {
     const rescuer = sim(gw.url, { nickname: "rescuer" });
     await rescuer.start();
     await waitFor(async () => (await gw.farm.jobs.get(job.id)).status === "completed", 20_000);
-    const rescued = rescuer.tasks.filter((t) => t.outcome === "completed").flatMap((t) => t.frames).sort((a, b) => a - b);
+    const rescued = rescuer.tasks
+      .filter((t) => t.outcome === "completed")
+      .flatMap((t) => t.frames)
+      .sort((a, b) => a - b);
     expect(rescued).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // The dead worker is in error, its task was given back (no failure counted against it).
     const dead = (await gw.farm.workers.list()).find((w) => w.nickname === "doomed");
@@ -120,11 +133,15 @@ describe("simulated Flamenco workers", () => {
     expect((await slow.update(t.uuid, { taskStatus: "active" })).status).toBe(204);
     // The worker stays in touch but never updates its task.
     const other = await new WorkerClient(gw.url).awake();
-    const taken = await waitFor(async () => {
-      await slow.call("GET", "/api/worker/state");
-      const a = await other.task();
-      return a.status === 200 ? (a.body as { uuid: string; name: string }) : null;
-    }, 20_000, 100);
+    const taken = await waitFor(
+      async () => {
+        await slow.call("GET", "/api/worker/state");
+        const a = await other.task();
+        return a.status === 200 ? (a.body as { uuid: string; name: string }) : null;
+      },
+      20_000,
+      100,
+    );
     expect(taken.name).toBe("render-1-2");
     // A soft failure: the slow worker is on the frames' failure lists, nothing failed for good.
     expect((await gw.redis.smembers(gw.farm.keys.sessionFailedFrames(job.id, slow.id))).sort()).toEqual(["0", "1"]);
@@ -136,7 +153,9 @@ describe("simulated Flamenco workers", () => {
 
   it("blocklists a worker that keeps failing; the others finish its frames", async () => {
     const gw = await gateway("fw-block", { BLOCKLIST_THRESHOLD: "3", TASK_FAIL_WORKERS: "3", JOB_FAIL_PERCENT: "100" });
-    const job = await gw.farm.jobs.submit(exampleJob(gw.storageRoot, { frames: "1-12", chunk_size: 2, format: "OPEN_EXR", output_file_extension: ".exr" }));
+    const job = await gw.farm.jobs.submit(
+      exampleJob(gw.storageRoot, { frames: "1-12", chunk_size: 2, format: "OPEN_EXR", output_file_extension: ".exr" }),
+    );
     const broken = sim(gw.url, { nickname: "broken", failTask: () => true });
     await broken.start();
     await waitFor(async () => broken.tasks.length >= 3 && broken.answers.at(-1)?.endsWith("/api/worker/task 204"));
@@ -158,17 +177,19 @@ describe("simulated Flamenco workers", () => {
 
   it("sleeps and wakes on request, lazily after its task, and signs off when asked to go offline", async () => {
     const gw = await gateway("fw-states");
-    const job = await gw.farm.jobs.submit(exampleJob(gw.storageRoot, { frames: "1-40", chunk_size: 1, format: "OPEN_EXR", output_file_extension: ".exr" }));
+    const job = await gw.farm.jobs.submit(
+      exampleJob(gw.storageRoot, { frames: "1-40", chunk_size: 1, format: "OPEN_EXR", output_file_extension: ".exr" }),
+    );
     const w = sim(gw.url, { nickname: "obedient", renderDelayMs: 20 });
     await w.start();
     await waitFor(async () => w.tasks.length > 0);
     const id = w.credentials?.id as string;
     await gw.farm.workers.requestStatus(id, "asleep", true);
-    await waitFor(async () => w.status === "asleep");
+    await waitFor(async () => (await gw.farm.workers.get(id)).status === "asleep");
     // It finished the task it had before going to sleep.
     expect(w.tasks.every((t) => t.outcome === "completed")).toBe(true);
     const doneAsleep = (await gw.farm.jobs.get(job.id)).completedFrames;
-    expect((await gw.farm.workers.get(id)).status).toBe("asleep");
+    expect(w.status).toBe("asleep");
     await gw.farm.workers.requestStatus(id, "awake", false);
     await waitFor(async () => (await gw.farm.jobs.get(job.id)).completedFrames > doneAsleep);
     await gw.farm.workers.requestStatus(id, "offline", false);
@@ -197,7 +218,13 @@ describe("two gateway processes on one Redis", () => {
     const a = createTestFarm("fw-lock", { WORKER_TIMEOUT: "100ms", SWEEP_INTERVAL: "2s" });
     const b = a.twin();
     try {
-      const w = await a.farm.workers.register({ secret: "s", nickname: "n", platform: "linux", taskTypes: [], address: "" });
+      const w = await a.farm.workers.register({
+        secret: "s",
+        nickname: "n",
+        platform: "linux",
+        taskTypes: [],
+        address: "",
+      });
       await new Promise((r) => setTimeout(r, 150));
       // Concurrent sweeps: exactly one runs and times the worker out; within the interval no
       // process sweeps again.
@@ -228,7 +255,9 @@ describe("two gateway processes on one Redis", () => {
     await Promise.all(workers.map((w) => w.start()));
     await waitFor(async () => (await b.farm.jobs.get(job.id)).status === "completed", 30_000);
 
-    const renders = workers.flatMap((w) => w.tasks).filter((t) => t.task.task_type === "blender" && t.outcome === "completed");
+    const renders = workers
+      .flatMap((w) => w.tasks)
+      .filter((t) => t.task.task_type === "blender" && t.outcome === "completed");
     const frames = renders.flatMap((t) => t.frames).sort((x, y) => x - y);
     expect(frames).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
     const crashed = doomed.tasks.find((t) => t.outcome === "crashed");

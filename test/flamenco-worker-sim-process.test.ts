@@ -23,11 +23,27 @@ beforeAll(() => {
   const tsc = path.join(repoRoot, "node_modules", "typescript", "bin", "tsc");
   const res = spawnSync(
     process.execPath,
-    [tsc, "--outDir", outDir, "--rootDir", repoRoot, "--module", "nodenext", "--moduleResolution", "nodenext",
-      "--target", "es2022", "--types", "node", "--skipLibCheck", path.join(repoRoot, "tools/flamenco-worker-sim.ts")],
+    [
+      tsc,
+      "--outDir",
+      outDir,
+      "--rootDir",
+      repoRoot,
+      "--module",
+      "nodenext",
+      "--moduleResolution",
+      "nodenext",
+      "--target",
+      "es2022",
+      "--types",
+      "node",
+      "--skipLibCheck",
+      path.join(repoRoot, "tools/flamenco-worker-sim.ts"),
+    ],
     { cwd: repoRoot, encoding: "utf8" },
   );
-  if (!fs.existsSync(path.join(outDir, "tools/flamenco-worker-sim.js"))) throw new Error(`build failed: ${res.stdout}${res.stderr}`);
+  if (!fs.existsSync(path.join(outDir, "tools/flamenco-worker-sim.js")))
+    throw new Error(`build failed: ${res.stdout}${res.stderr}`);
 }, 120_000);
 
 beforeAll(async () => {

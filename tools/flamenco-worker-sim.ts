@@ -21,7 +21,9 @@ function flag(name: string): string | undefined {
 async function main(): Promise<number> {
   const url = flag("url");
   if (!url) {
-    process.stderr.write("usage: flamenco-worker-sim --url <manager url> [--nickname N] [--platform P] [--task-types a,b] [--render-ms N] [--credentials FILE] [--no-files]\n");
+    process.stderr.write(
+      "usage: flamenco-worker-sim --url <manager url> [--nickname N] [--platform P] [--task-types a,b] [--render-ms N] [--credentials FILE] [--no-files]\n",
+    );
     return 2;
   }
   const credFile = flag("credentials");

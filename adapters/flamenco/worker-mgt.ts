@@ -20,7 +20,9 @@ export function workerSummaryToWire(w: WorkerSummary): WorkerSummaryWire {
     platform: w.platform,
     address: w.address,
     supported_task_types: [...w.taskTypes],
-    ...(w.currentTask ? { current_task: { id: w.currentTask.id, name: w.currentTask.name, job: w.currentTask.jobId } } : {}),
+    ...(w.currentTask
+      ? { current_task: { id: w.currentTask.id, name: w.currentTask.name, job: w.currentTask.jobId } }
+      : {}),
   };
 }
 

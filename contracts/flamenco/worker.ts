@@ -13,9 +13,7 @@ export const WorkerStatus = z
 export type WorkerStatus = z.infer<typeof WorkerStatus>;
 
 const text = (field: string, max: number) => z.string().max(max, `${field} is longer than ${max} characters`);
-const taskTypes = z
-  .array(text("a task type", 100))
-  .max(100, "supported_task_types has more than 100 entries");
+const taskTypes = z.array(text("a task type", 100)).max(100, "supported_task_types has more than 100 entries");
 
 /** `WorkerRegistration`: the body of `POST /api/worker/register-worker`. */
 export const WorkerRegistration = z

@@ -23,7 +23,13 @@ afterAll(async () => {
 
 describe("bellwether worker", () => {
   it("lists workers and asks them to change status, lazily or now", async () => {
-    const w = await t.farm.workers.register({ secret: "s", nickname: "box-7", platform: "linux", taskTypes: ["blender"], address: "" });
+    const w = await t.farm.workers.register({
+      secret: "s",
+      nickname: "box-7",
+      platform: "linux",
+      taskTypes: ["blender"],
+      address: "",
+    });
     expect(await run("list")).toBe(0);
     expect(out.join("\n")).toMatch(new RegExp(`${w.id}\\s+starting\\s+.*box-7`));
 
@@ -43,6 +49,8 @@ describe("bellwether worker", () => {
   it("rejects bad arguments", async () => {
     await expect(run("setstatus")).rejects.toThrow(/worker id and a status/);
     await expect(run("setstatus", "x", "error")).rejects.toThrow(/status must be one of/);
-    await expect(run("setstatus", "6a3c1e0e-5a4b-4c1d-9e2f-0123456789ab", "asleep")).rejects.toMatchObject({ kind: "not-found" });
+    await expect(run("setstatus", "6a3c1e0e-5a4b-4c1d-9e2f-0123456789ab", "asleep")).rejects.toMatchObject({
+      kind: "not-found",
+    });
   });
 });

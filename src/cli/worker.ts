@@ -11,7 +11,9 @@ function ago(ms: number): string {
 function line(w: WorkerSummary): string {
   const request = w.request ? `→ ${w.request.status}${w.request.lazy ? " (lazy)" : ""}` : "";
   const task = w.currentTask ? `${w.currentTask.name} ${w.currentTask.id}` : "-";
-  return [w.id, w.status.padEnd(8), request.padEnd(16), ago(w.lastSeen).padStart(9), w.nickname.padEnd(20), task].join("  ");
+  return [w.id, w.status.padEnd(8), request.padEnd(16), ago(w.lastSeen).padStart(9), w.nickname.padEnd(20), task].join(
+    "  ",
+  );
 }
 
 /** `--lazy` is a bare flag; the generic parser may have taken the next word as its value. */
@@ -33,7 +35,16 @@ export const workerGroup: CliGroup = {
         const workers = await (await ctx.farm()).workers.list();
         if (args.flags.json) ctx.out(JSON.stringify(workers, null, 2));
         else {
-          ctx.out(["id".padEnd(36), "status".padEnd(8), "requested".padEnd(16), "last seen".padStart(9), "name".padEnd(20), "task"].join("  "));
+          ctx.out(
+            [
+              "id".padEnd(36),
+              "status".padEnd(8),
+              "requested".padEnd(16),
+              "last seen".padStart(9),
+              "name".padEnd(20),
+              "task",
+            ].join("  "),
+          );
           for (const w of workers) ctx.out(line(w));
         }
         return 0;

@@ -18,11 +18,16 @@ export async function http(
   const headers: Record<string, string> = {};
   if (opts.json !== undefined || opts.raw !== undefined) headers["content-type"] = "application/json";
   if (typeof opts.auth === "string") headers.authorization = opts.auth;
-  else if (opts.auth) headers.authorization = `Basic ${Buffer.from(`${opts.auth.id}:${opts.auth.secret}`).toString("base64")}`;
+  else if (opts.auth)
+    headers.authorization = `Basic ${Buffer.from(`${opts.auth.id}:${opts.auth.secret}`).toString("base64")}`;
   const res = await fetch(base + route, {
     method,
     headers,
-    ...(opts.raw !== undefined ? { body: opts.raw } : opts.json !== undefined ? { body: JSON.stringify(opts.json) } : {}),
+    ...(opts.raw !== undefined
+      ? { body: opts.raw }
+      : opts.json !== undefined
+        ? { body: JSON.stringify(opts.json) }
+        : {}),
   });
   const text = await res.text();
   let body: unknown;
@@ -52,7 +57,12 @@ export class WorkerClient {
 
   async register(): Promise<Answer> {
     const a = await http(this.base, "POST", "/api/worker/register-worker", {
-      json: { secret: this.secret, platform: this.platform, supported_task_types: this.taskTypes, nickname: this.nickname },
+      json: {
+        secret: this.secret,
+        platform: this.platform,
+        supported_task_types: this.taskTypes,
+        nickname: this.nickname,
+      },
     });
     if (a.status === 200) this.id = (a.body as { uuid: string }).uuid;
     return a;

@@ -19,7 +19,9 @@ const KEYLEN = 32;
 
 function derive(secret: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(secret, salt, KEYLEN, { N: n, r, p, maxmem: 256 * n * r * 2 }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(secret, salt, KEYLEN, { N: n, r, p, maxmem: 256 * n * r * 2 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 

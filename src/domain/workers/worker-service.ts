@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { FarmError, invalid, notFound } from "../errors.js";
+import type { Job } from "../jobs/job.js";
 import { type JobStatus, runnableStatuses } from "../jobs/job.js";
 import type { JobService } from "../jobs/job-service.js";
-import type { Job } from "../jobs/job.js";
 import { type ToolsByPlatform, taskCommands, toolsFor } from "../jobs/task-commands.js";
 import type { Lease } from "../scheduling/capabilities.js";
 import { taskName } from "../scheduling/task-view.js";
@@ -14,7 +14,6 @@ import {
   type AssignedTask,
   normaliseTaskTypes,
   requestableStatuses,
-  type StatusRequest,
   type Worker,
   type WorkerStatus,
   type WorkerSummary,
@@ -129,7 +128,7 @@ export class WorkerService {
 
   async get(workerId: string): Promise<Worker> {
     const s = await this.sessions.get(workerId);
-    if (!s || s.protocol !== "flamenco") throw notFound(`no worker ${workerId}`);
+    if (s?.protocol !== "flamenco") throw notFound(`no worker ${workerId}`);
     return workerFromSession(s);
   }
 
@@ -273,7 +272,10 @@ export class WorkerService {
     const job = await this.jobs.get(lease.jobId).catch(() => null);
     if (!job || !mayKeepRunning(job.status)) {
       await this.work.release(taskId, workerId);
-      throw new FarmError("not-yours", `job ${lease.jobId} is ${job?.status ?? "gone"}; stop working on task ${taskId}`);
+      throw new FarmError(
+        "not-yours",
+        `job ${lease.jobId} is ${job?.status ?? "gone"}; stop working on task ${taskId}`,
+      );
     }
     if (request && !request.lazy && (status === undefined || status === "active")) {
       await this.work.release(taskId, workerId);
@@ -294,7 +296,9 @@ export class WorkerService {
         ? "too many workers failed it, the Manager marks it as failed"
         : "the Manager marks it as soft failure; another worker will try it";
       const blocked = res.blocklisted ? `; worker ${w.nickname} is now blocklisted from job ${lease.jobId}` : "";
-      await this.store.noteTask(taskId, { log: `${stamp()} Task failed by worker ${w.nickname} (${w.id}); ${outcome}${blocked}\n` });
+      await this.store.noteTask(taskId, {
+        log: `${stamp()} Task failed by worker ${w.nickname} (${w.id}); ${outcome}${blocked}\n`,
+      });
       return;
     }
     await this.work.extend(taskId, workerId, this.opts.taskTimeoutMs);
@@ -335,7 +339,7 @@ export class WorkerService {
     let timedOut = 0;
     for (const id of await this.sessions.unseenSince(cutoff)) {
       const s = await this.sessions.get(id);
-      if (!s || s.protocol !== "flamenco" || s.lastSeen >= cutoff) continue;
+      if (s?.protocol !== "flamenco" || s.lastSeen >= cutoff) continue;
       if (s.status === "offline" || s.status === "error") continue;
       await this.sessions.update(id, { status: "error" });
       if (!(await this.store.request(id))) {

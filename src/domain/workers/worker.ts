@@ -1,5 +1,5 @@
-import type { Session } from "../sessions/session.js";
 import type { TaskCommand } from "../jobs/task-commands.js";
+import type { Session } from "../sessions/session.js";
 
 /** Flamenco's `WorkerStatus` values. */
 export const workerStatuses = ["starting", "awake", "asleep", "error", "shutdown", "testing", "offline"] as const;
