@@ -1,15 +1,13 @@
 import fs from "node:fs";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { performance as perf } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
-import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { renderClientsOf } from "../src/app/render-clients.js";
 import { createHttpApp } from "../src/app/server.js";
 import { buildRendererZip } from "../test/simulators/fake-renderer.js";
 import type { ClientJob, ClientResult } from "./sheepit-client-thread.js";
-import { type BenchFarm, createBenchFarm, type Measured, measure, printTable } from "./support.js";
+import { type BenchFarm, createBenchFarm, listen, type Measured, measure, percentile, printTable } from "./support.js";
 
 /**
  * SheepIt clients over HTTP against one gateway, next to a bare Hono route, in the same run:
@@ -29,24 +27,6 @@ const PASSWORD = "bench-password";
 
 const FIXED_ANSWER =
   '<?xml version="1.0" encoding="utf-8" ?>\n<jobrequest status="0"><stats credits_session="0" credits_total="0" frame_remaining="1" waiting_project="1" connected_machine="1" renderable_project="1"/><job id="20" use_gpu="0" archive_md5="00000000000000000000000000000000" path="scene.blend" frame="0001" synchronous_upload="0" validation_url="http%3A%2F%2F127.0.0.1%2Fserver%2Fsend_frame.php%3Fjob%3D20" name="bench" password="" extras=""><renderer md5="00000000000000000000000000000000" commandline=".e -b .c -o .o -f .f" update_method="remainingtime"/><script>import bpy</script></job></jobrequest>';
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
-async function listen(fetchFn: (req: Request) => Response | Promise<Response>) {
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: fetchFn, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 interface Round {
   what: string;

@@ -450,26 +450,7 @@ export class BullmqScheduler implements Scheduler {
     const wholeLease = lease.phase === "video" || remaining.length === 0;
     const videoDone = lease.phase === "video" && results[0] === true;
     if ((lease.phase === "render" && (done.length > 0 || wholeLease)) || videoDone) {
-      const now = new Date();
-      const res = await recordCompletion.run<number[]>(
-        this.redis,
-        [
-          this.keys.job(lease.jobId),
-          this.keys.frameStates(lease.jobId),
-          this.keys.lease(leaseId),
-          this.keys.sessionLeases(sessionId),
-        ],
-        [
-          sessionId,
-          leaseId,
-          lease.phase,
-          now.toISOString(),
-          now.getTime(),
-          wholeLease ? 1 : 0,
-          ...(lease.phase === "video" ? [] : done),
-        ],
-      );
-      if (res[4] === 1) await this.startVideoIfAny(lease.jobId);
+      await this.recordCompleted(lease, wholeLease, lease.phase === "video" ? [] : done);
     }
     const frameOf = (i: number) => lease.frames[lease.indices.indexOf(i)] as number;
     return { completed: done.map(frameOf), lost: lost.map(frameOf) };
@@ -495,19 +476,24 @@ export class BullmqScheduler implements Scheduler {
     } catch {
       return false;
     }
+    await this.recordCompleted(lease, true, [index]);
+    return true;
+  }
+
+  /** Counts the lease's frames (by index) completed; starts the video task once all are. */
+  private async recordCompleted(lease: Lease, wholeLease: boolean, indices: number[]): Promise<void> {
     const now = new Date();
     const res = await recordCompletion.run<number[]>(
       this.redis,
       [
         this.keys.job(lease.jobId),
         this.keys.frameStates(lease.jobId),
-        this.keys.lease(leaseId),
-        this.keys.sessionLeases(sessionId),
+        this.keys.lease(lease.id),
+        this.keys.sessionLeases(lease.sessionId),
       ],
-      [sessionId, leaseId, "render", now.toISOString(), now.getTime(), 1, index],
+      [lease.sessionId, lease.id, lease.phase, now.toISOString(), now.getTime(), wholeLease ? 1 : 0, ...indices],
     );
     if (res[4] === 1) await this.startVideoIfAny(lease.jobId);
-    return true;
   }
 
   /** Adds the job's video task once all its frames completed (idempotent: a fixed BullMQ id). */
