@@ -13,6 +13,7 @@ import { createLogger } from "../src/app/logger.js";
  */
 const benches: Array<[name: string, load: () => Promise<{ run(): Promise<void> }>]> = [
   ["scheduler", () => import("./scheduler.js")],
+  ["sheepit-clients", () => import("./sheepit-clients.js")],
   ["flamenco-workers", () => import("./flamenco-workers.js")],
 ];
 
