@@ -115,8 +115,9 @@ describe("the Flamenco worker API", () => {
     // The activity replaces the last one.
     expect(await gw.redis.hget(gw.farm.keys.lease(t1.uuid), "activity")).toBe("Rendering frame 1");
     expectNoContent(await w.update(t1.uuid, { taskStatus: "completed", activity: "done" }));
-    // A repeated final update changes nothing.
+    // A repeated final update changes nothing; other updates of a finished task get 409.
     expectNoContent(await w.update(t1.uuid, { taskStatus: "completed" }));
+    expectError(await w.update(t1.uuid, { activity: "late" }), 409);
 
     const log = await http(gw.url, "GET", `/api/tasks/${t1.uuid}/log`);
     expect(log.status).toBe(200);

@@ -146,6 +146,7 @@ describe("simulated Flamenco workers", () => {
     // A soft failure: the slow worker is on the frames' failure lists, nothing failed for good.
     expect((await gw.redis.smembers(gw.farm.keys.sessionFailedFrames(job.id, slow.id))).sort()).toEqual(["0", "1"]);
     expect((await gw.farm.jobs.get(job.id)).failedFrames).toBe(0);
+    expect((await slow.update(t.uuid, { log: "still rendering\n" })).status).toBe(409);
     expect((await slow.update(t.uuid, { taskStatus: "completed" })).status).toBe(409);
     expect((await other.update(taken.uuid, { taskStatus: "completed" })).status).toBe(204);
     expect((await gw.farm.jobs.get(job.id)).completedFrames).toBe(2);

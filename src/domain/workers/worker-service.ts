@@ -258,18 +258,22 @@ export class WorkerService {
     const [lease, request] = await Promise.all([this.work.lease(taskId), this.store.request(workerId)]);
     if (!lease) throw notFound(`no task ${taskId}`);
     if (lease.sessionId !== workerId) throw new FarmError("not-yours", `task ${taskId} is not assigned to you`);
-    if (update.log || update.activity !== undefined) {
-      await this.store.noteTask(taskId, { log: update.log, activity: update.activity });
-    }
     if (lease.state !== "active") {
-      // A repeated final update (a retry after a lost answer) changes nothing.
+      // A repeated final update (a retry after a lost answer) changes nothing; anything else
+      // means the worker works on a task that is no longer its own.
       const same =
-        (lease.state === "completed" && (status === undefined || status === "completed")) ||
-        ((lease.state === "failed" || lease.state === "soft-failed") && (status === undefined || status === "failed"));
+        (lease.state === "completed" && status === "completed") ||
+        ((lease.state === "failed" || lease.state === "soft-failed") && status === "failed");
       if (same) return;
       throw new FarmError("not-yours", `task ${taskId} is no longer assigned to you (it is ${lease.state})`);
     }
-    const job = await this.jobs.get(lease.jobId).catch(() => null);
+    // The log first (it likely holds the reason for a status change), with the job's status.
+    const [job] = await Promise.all([
+      this.jobs.get(lease.jobId).catch(() => null),
+      update.log || update.activity !== undefined
+        ? this.store.noteTask(taskId, { log: update.log, activity: update.activity })
+        : undefined,
+    ]);
     if (!job || !mayKeepRunning(job.status)) {
       await this.work.release(taskId, workerId);
       throw new FarmError(
