@@ -180,7 +180,9 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Serves `fetchFn` with @hono/node-server on a free loopback port (as the gateway serves). */
-export async function listen(fetchFn: (req: Request) => Response | Promise<Response>): Promise<{ url: string; close(): Promise<void> }> {
+export async function listen(
+  fetchFn: (req: Request) => Response | Promise<Response>,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: fetchFn, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
   });
