@@ -15,6 +15,7 @@ const benches: Array<[name: string, load: () => Promise<{ run(): Promise<void> }
   ["scheduler", () => import("./scheduler.js")],
   ["sheepit-clients", () => import("./sheepit-clients.js")],
   ["flamenco-workers", () => import("./flamenco-workers.js")],
+  ["mixed", () => import("./mixed.js")],
 ];
 
 async function main(): Promise<void> {

@@ -3,8 +3,8 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { frameOutputPath } from "../src/domain/jobs/output-path.js";
 import { testExr, testPng } from "./simulators/fake-renderer.js";
-import type { SheepItClient } from "./simulators/sheepit-client.js";
 import { FlamencoWorkerSim, type FlamencoWorkerSimOptions } from "./simulators/flamenco-worker.js";
+import type { SheepItClient } from "./simulators/sheepit-client.js";
 import { waitFor } from "./support/farm.js";
 import { type SheepitGateway, startSheepitGateway } from "./support/sheepit.js";
 
@@ -186,7 +186,11 @@ describe("one farm, two protocols", () => {
   it("renders a frame twice only when a lease ran out: killed clients of both kinds", async () => {
     // Short leases so the lost frames come back quickly; the survivors render instantly, so their
     // own leases never run out and nothing else is rendered twice.
-    const gw = await gateway("mixed-kill", { SHEEPIT_LEASE: "1500ms", TASK_TIMEOUT: "1500ms", SWEEP_INTERVAL: "150ms" });
+    const gw = await gateway("mixed-kill", {
+      SHEEPIT_LEASE: "1500ms",
+      TASK_TIMEOUT: "1500ms",
+      SWEEP_INTERVAL: "150ms",
+    });
     const res = await fetch(`${gw.url}/api/jobs`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -24,7 +24,12 @@ let app: ReturnType<typeof createHttpApp>;
 const SECRET = "s3cret-Password-that-must-not-leak";
 
 beforeAll(async () => {
-  const config = loadConfig({ REDIS_URL: redisUrl(), REDIS_PREFIX: prefix, STORAGE_ROOT: `/tmp/${prefix}`, LOG_LEVEL: "info" });
+  const config = loadConfig({
+    REDIS_URL: redisUrl(),
+    REDIS_PREFIX: prefix,
+    STORAGE_ROOT: `/tmp/${prefix}`,
+    LOG_LEVEL: "info",
+  });
   farm = createFarm(config, redis, createLogger("info", sink));
   app = createHttpApp(farm);
   await renderClientsOf(farm).accounts.add("logger", SECRET);
