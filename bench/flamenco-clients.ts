@@ -20,6 +20,8 @@ export interface ClientResult {
   requests: number;
   completed: number;
   latencies: number[];
+  /** Why tasks were abandoned (409 answers), if any. */
+  abandoned: string[];
 }
 
 const job = workerData as ClientJob;
@@ -47,6 +49,7 @@ async function sims(): Promise<ClientResult> {
   return {
     requests: all.reduce((n, s) => n + s.answers.length, 0),
     completed: all.flatMap((s) => s.tasks).filter((t) => t.outcome === "completed").length,
+    abandoned: all.flatMap((s) => s.tasks).flatMap((t) => (t.outcome === "abandoned" ? [t.reason ?? "?"] : [])),
     latencies: all.flatMap((s) => s.taskRequestMs),
   };
 }
@@ -67,7 +70,7 @@ async function bare(): Promise<ClientResult> {
       }
     }),
   );
-  return { requests: sent, completed: 0, latencies };
+  return { requests: sent, completed: 0, latencies, abandoned: [] };
 }
 
 (job.mode === "sims" ? sims() : bare()).then(

@@ -45,7 +45,10 @@ export interface TaskRecord {
   frames: number[];
   /** Files written. */
   files: string[];
-  outcome: "completed" | "failed" | "abandoned" | "crashed";
+  /** `abandoned`: on a 409; `stopped`: by `stop()` mid-task; `crashed`: by `kill()` or `crashMidTask`. */
+  outcome: "completed" | "failed" | "abandoned" | "stopped" | "crashed";
+  /** Why the task was abandoned: the 409 answer. */
+  reason?: string;
   started: number;
   finished: number;
 }
@@ -372,9 +375,11 @@ export class FlamencoWorkerSim {
       }
       await this.update(task, { taskStatus: "completed", activity: "Task completed", log: "task completed\n" });
     } catch (err) {
-      if (err instanceof Abandon) record.outcome = "abandoned";
-      else if (err instanceof Crash || this.abort.signal.aborted)
-        record.outcome = this.crashed ? "crashed" : "abandoned";
+      if (err instanceof Abandon) {
+        record.outcome = "abandoned";
+        record.reason = err.message;
+      } else if (err instanceof Crash || this.abort.signal.aborted)
+        record.outcome = this.crashed ? "crashed" : "stopped";
       else throw err;
     } finally {
       record.finished = Date.now();

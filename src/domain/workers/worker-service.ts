@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { FarmError, invalid, notFound } from "../errors.js";
+import { FarmError, invalid, isFarmError, notFound } from "../errors.js";
 import type { Job } from "../jobs/job.js";
 import { type JobStatus, runnableStatuses } from "../jobs/job.js";
 import type { JobService } from "../jobs/job-service.js";
@@ -60,6 +60,12 @@ function mayKeepRunning(status: JobStatus): boolean {
 }
 
 const stamp = () => new Date().toISOString();
+
+/** null for a job that no longer exists; any other error goes on. */
+function noJob(err: unknown): null {
+  if (isFarmError(err, "not-found")) return null;
+  throw err;
+}
 
 /**
  * Flamenco workers: registration with a hashed secret, authentication, sign-on and sign-off, the
@@ -212,7 +218,7 @@ export class WorkerService {
     }
     const first = held[0];
     if (first) {
-      const job = await this.jobs.get(first.jobId).catch(() => null);
+      const job = await this.jobs.get(first.jobId).catch(noJob);
       if (job && mayKeepRunning(job.status)) return this.assignment(w, first, job);
       await this.work.releaseAll(workerId);
     }
@@ -269,7 +275,7 @@ export class WorkerService {
     }
     // The log first (it likely holds the reason for a status change), with the job's status.
     const [job] = await Promise.all([
-      this.jobs.get(lease.jobId).catch(() => null),
+      this.jobs.get(lease.jobId).catch(noJob),
       update.log || update.activity !== undefined
         ? this.store.noteTask(taskId, { log: update.log, activity: update.activity })
         : undefined,
