@@ -169,6 +169,29 @@ describe("the Flamenco worker API", () => {
     expectNoContent(await win.update(t.uuid, { taskStatus: "completed" }));
   });
 
+  it("hands echo-sleep-test tasks (type misc) only to workers that run misc tasks", async () => {
+    const a = await http(gw.url, "POST", "/api/jobs", {
+      json: {
+        type: "echo-sleep-test",
+        name: "echo",
+        priority: 50,
+        settings: { message: "hello farm", sleep_duration_seconds: 2 },
+      },
+    });
+    expect(a.status).toBe(200);
+    const blenderOnly = await new WorkerClient(gw.url, "b-only", "linux", ["blender"]).awake();
+    expectNoContent(await blenderOnly.task());
+    const misc = await new WorkerClient(gw.url, "misc", "linux", ["misc"]).awake();
+    const t = await takeTask(misc);
+    expect(t).toMatchObject({ job: (a.body as { id: string }).id, task_type: "misc", job_type: "echo-sleep-test" });
+    expect(t.commands).toEqual([
+      { name: "echo", parameters: { message: "hello farm" } },
+      { name: "sleep", parameters: { duration_in_seconds: 2 } },
+    ]);
+    expectNoContent(await misc.update(t.uuid, { taskStatus: "completed" }));
+    expect((await gw.farm.jobs.get(t.job)).status).toBe("completed");
+  });
+
   it("answers 401 without credentials and 403 with wrong ones; unknown workers fare the same", async () => {
     const w = await new WorkerClient(gw.url).awake();
     const routes: Array<[string, string]> = [
