@@ -77,7 +77,6 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE: duration("10s"),
 
   // Scheduling and liveness.
-  FLAMENCO_LEASE: duration("10m"),
   SHEEPIT_LEASE: duration("45m"),
   WORKER_TIMEOUT: duration("1m"),
   TASK_TIMEOUT: duration("10m"),
