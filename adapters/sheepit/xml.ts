@@ -73,13 +73,21 @@ export function xmlResponse(c: Context, xml: string, httpStatus: 200 | 400 | 413
   return c.body(xml, httpStatus, { "Content-Type": XML_CONTENT_TYPE });
 }
 
-/** Parses an XML document; `invalid` FarmError when it is not well-formed. */
+/**
+ * Parses an XML document; `invalid` FarmError when it is not well-formed. Clients never send a
+ * DOCTYPE, so one is refused outright (no entity expansion, no external entities).
+ */
 export function parseXml(text: string, field: string): Record<string, unknown> {
+  if (/<!DOCTYPE/i.test(text)) throw new FarmError("invalid", `${field}: a DOCTYPE is not accepted`, { field });
   const check = XMLValidator.validate(text);
   if (check !== true) {
     throw new FarmError("invalid", `${field}: malformed XML (${check.err.msg}, line ${check.err.line})`, { field });
   }
-  return parser.parse(text) as Record<string, unknown>;
+  try {
+    return parser.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new FarmError("invalid", `${field}: malformed XML (${(err as Error).message})`, { field });
+  }
 }
 
 function asRecord(v: unknown): Record<string, unknown> {
