@@ -43,7 +43,9 @@ async function main(argv: string[]): Promise<number> {
   const group = groups.find((g) => g.name === groupName);
   const command = group && commandName ? group.commands[commandName] : undefined;
   if (!group || !command) {
-    process.stderr.write(`bellwether: unknown command "${[groupName, commandName].filter(Boolean).join(" ")}"\n\n${help()}\n`);
+    process.stderr.write(
+      `bellwether: unknown command "${[groupName, commandName].filter(Boolean).join(" ")}"\n\n${help()}\n`,
+    );
     return 2;
   }
   const config = loadConfig();
@@ -64,7 +66,9 @@ async function main(argv: string[]): Promise<number> {
     return (await command.run(ctx, parseArgs(rest))) ?? 0;
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`bellwether ${groupName} ${commandName}: ${err.message}\nusage: bellwether ${groupName} ${commandName} ${command.usage}\n`);
+      process.stderr.write(
+        `bellwether ${groupName} ${commandName}: ${err.message}\nusage: bellwether ${groupName} ${commandName} ${command.usage}\n`,
+      );
       return 2;
     }
     throw err;
@@ -79,7 +83,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err) => {
-    if (err instanceof ConfigError || err instanceof RedisServerMissingError) process.stderr.write(`bellwether: ${err.message}\n`);
+    if (err instanceof ConfigError || err instanceof RedisServerMissingError)
+      process.stderr.write(`bellwether: ${err.message}\n`);
     else process.stderr.write(`bellwether: ${(err as Error).message}\n`);
     process.exit(1);
   },
