@@ -87,7 +87,7 @@ describe("the Flamenco worker API", () => {
     expectNoContent(await w.call("GET", "/api/worker/state"));
 
     const t1 = await takeTask(w);
-    expect(t1).toMatchObject({ job: jobId, name: "render-1-2", status: "active", task_type: "blender" });
+    expect(t1).toMatchObject({ job: jobId, name: "render-1,2", status: "active", task_type: "blender" });
     expect(t1).toMatchObject({ job_type: "simple-blender-render", job_priority: 70, priority: 50 });
     expect(t1.commands).toEqual([
       {
@@ -125,7 +125,7 @@ describe("the Flamenco worker API", () => {
     expect(log.text).toMatch(/Task assigned to worker render-box-1 \([0-9a-f-]{36}\)\nfirst line\nFra:1 Saved\n$/);
 
     const t2 = await takeTask(w);
-    expect(t2.name).toBe("render-3-4");
+    expect(t2.name).toBe("render-3,4");
     expect(t2.commands[0]?.parameters.args).toContain("3,4");
     expectNoContent(await w.update(t2.uuid, { taskStatus: "completed" }));
 

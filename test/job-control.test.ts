@@ -151,10 +151,10 @@ describe("job control over the API", () => {
     expect(res.status).toBe(200);
     expect(res.body.frames).toEqual({ total: 4, completed: 2, failed: 0 });
     expect(res.body.tasks).toEqual([
-      expect.objectContaining({ id: b?.lease.id, name: "render-3-4", status: "active", frames: [3, 4] }),
+      expect.objectContaining({ id: b?.lease.id, name: "render-3,4", status: "active", frames: [3, 4] }),
       expect.objectContaining({
         id: a?.lease.id,
-        name: "render-1-2",
+        name: "render-1,2",
         status: "completed",
         worker: { id: "w-tasks", name: "render-box", protocol: "flamenco" },
       }),

@@ -3,9 +3,12 @@ import { FrameList } from "../../src/domain/jobs/frame-range.js";
 import type { Job, JobStatus } from "../../src/domain/jobs/job.js";
 import type { JobListFilter, JobStore } from "../../src/domain/jobs/job-store.js";
 import type { Keys } from "./keys.js";
+import { LuaScript } from "./lua-script.js";
 
-/** Sets a job's status when it is one of the allowed ones; returns the previous status. */
-const transitionScript = `
+/** transitionJob: sets a job's status when it is one of the allowed ones; returns the previous status. */
+const transitionJob = new LuaScript(
+  "transitionJob",
+  `
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return false end
 local allowed = ARGV[1]
@@ -17,7 +20,14 @@ if cur ~= ARGV[2] then
   return {cur, 1}
 end
 return {cur, 0}
-`;
+`,
+);
+
+/** setJobPriority: changes an existing job's priority. */
+const setJobPriority = new LuaScript(
+  "setJobPriority",
+  "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], 'priority', ARGV[1], 'updated', ARGV[2]) return 1",
+);
 
 export function jobToHash(job: Job, frames: FrameList): Record<string, string> {
   return {
@@ -125,28 +135,17 @@ export class RedisJobStore implements JobStore {
     to: JobStatus,
     opts: { from?: readonly JobStatus[]; reason?: string } = {},
   ): Promise<{ previous: JobStatus; changed: boolean } | null> {
-    const res = (await this.redis.eval(
-      transitionScript,
-      1,
-      this.keys.job(id),
-      (opts.from ?? []).join(","),
-      to,
-      new Date().toISOString(),
-      opts.reason ?? "",
-    )) as [string, number] | null;
+    const res = await transitionJob.run<[string, number] | null>(
+      this.redis,
+      [this.keys.job(id)],
+      [(opts.from ?? []).join(","), to, new Date().toISOString(), opts.reason ?? ""],
+    );
     if (!res) return null;
     return { previous: res[0] as JobStatus, changed: res[1] === 1 };
   }
 
   async setPriority(id: string, priority: number): Promise<boolean> {
-    const key = this.keys.job(id);
-    const res = await this.redis.eval(
-      "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], 'priority', ARGV[1], 'updated', ARGV[2]) return 1",
-      1,
-      key,
-      String(priority),
-      new Date().toISOString(),
-    );
+    const res = await setJobPriority.run(this.redis, [this.keys.job(id)], [String(priority), new Date().toISOString()]);
     return res === 1;
   }
 

@@ -1,6 +1,13 @@
 import type { Redis } from "ioredis";
 import type { Protocol, Session, SessionStore } from "../../src/domain/sessions/session.js";
 import type { Keys } from "./keys.js";
+import { LuaScript } from "./lua-script.js";
+
+/** touchSession: records a request from an existing session (last seen, and its place in the seen index). */
+const touchSession = new LuaScript(
+  "touchSession",
+  "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], 'lastSeen', ARGV[1]) redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2]) return 1",
+);
 
 function toHash(s: Session): Record<string, string> {
   return {
@@ -48,14 +55,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async touch(id: string, now = Date.now()): Promise<boolean> {
-    const res = await this.redis.eval(
-      "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], 'lastSeen', ARGV[1]) redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2]) return 1",
-      2,
-      this.keys.session(id),
-      this.keys.sessionsSeen(),
-      now,
-      id,
-    );
+    const res = await touchSession.run(this.redis, [this.keys.session(id), this.keys.sessionsSeen()], [now, id]);
     return res === 1;
   }
 

@@ -10,8 +10,12 @@ describe("frameOutputPath", () => {
     expect(frameOutputPath("/farm/out/######", 42, ".exr")).toBe("/farm/out/000042.exr");
     expect(frameOutputPath("/farm/##/f_###_x", 5, ".png")).toBe("/farm/##/f_005_x.png");
   });
-  it("writes negative frames with a sign", () => {
-    expect(frameOutputPath("/o/f_", -3, ".png")).toBe("/o/f_-003.png");
+  it("writes negative frames with a sign on top of the digits, as printf's %.*d does", () => {
+    expect(frameOutputPath("/o/f_", -3, ".png")).toBe("/o/f_-0003.png");
+    expect(frameOutputPath("/o/f_####", -5, ".png")).toBe("/o/f_-0005.png");
+  });
+  it("ignores # in folder names", () => {
+    expect(frameOutputPath("/farm/shot##/beauty_", 12, ".png")).toBe("/farm/shot##/beauty_0012.png");
   });
   it("knows the output folder", () => {
     expect(outputDir("/farm/out/######")).toBe("/farm/out");

@@ -1,3 +1,4 @@
+import { formatFrameArg } from "../jobs/frame-range.js";
 import type { Lease } from "./capabilities.js";
 
 /** Flamenco's TaskStatus values. */
@@ -12,15 +13,13 @@ export type TaskStatus =
   | "paused";
 
 /**
- * A lease seen as a Flamenco task: `render-<first>-<last>` (or `render-<n>`) for frames,
- * `frames-to-video` for the video task. The same lease is one frame for a SheepIt client.
+ * A lease seen as a Flamenco task, named as Flamenco's compiler names its chunks: `render-1-3`,
+ * `render-1,3`, `render-7`, and `frames-to-video` for the video task. The same lease is one frame
+ * for a SheepIt client.
  */
 export function taskName(lease: Pick<Lease, "phase" | "frames">): string {
   if (lease.phase === "video") return "frames-to-video";
-  const first = lease.frames[0];
-  const last = lease.frames[lease.frames.length - 1];
-  if (first === undefined || last === undefined) return "render";
-  return first === last ? `render-${first}` : `render-${first}-${last}`;
+  return lease.frames.length > 0 ? `render-${formatFrameArg(lease.frames, "-")}` : "render";
 }
 
 /** The lease's state as a Flamenco task status. */
