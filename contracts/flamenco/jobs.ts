@@ -1,23 +1,8 @@
 import { z } from "zod";
+import { jobStatuses } from "../../src/domain/jobs/job.js";
 
-export const JobStatus = z
-  .enum([
-    "active",
-    "canceled",
-    "completed",
-    "construction-failed",
-    "failed",
-    "paused",
-    "queued",
-    "archived",
-    "archiving",
-    "cancel-requested",
-    "fail-requested",
-    "requeued",
-    "under-construction",
-    "waiting-for-files",
-  ])
-  .meta({ id: "JobStatus" });
+/** Flamenco's `JobStatus`: the farm's own job statuses are exactly these (src/domain/jobs/job.ts). */
+export const JobStatus = z.enum(jobStatuses).meta({ id: "JobStatus" });
 
 export const JobSettings = z.record(z.string(), z.unknown()).meta({ id: "JobSettings" });
 export const JobMetadata = z.record(z.string(), z.string()).meta({ id: "JobMetadata" });
