@@ -111,6 +111,8 @@ export class SheepItClient {
   speedtestTargets: string[] = [];
   /** Statuses of every upload, in order. */
   readonly uploads: Array<{ job: string; frame: string; status: number; http: number }> = [];
+  /** Every archive downloaded (a cached one is not downloaded again). */
+  readonly downloads: Array<{ type: "binary" | "job"; job: string; md5: string }> = [];
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(readonly o: ClientOptions) {
@@ -301,6 +303,7 @@ export class SheepItClient {
 
   /** Downloads `archive.php?type=...&job=...` to `dest` and checks its MD5 (lowercase, case-sensitive). */
   private async download(type: "binary" | "job", jobId: string, md5: string, dest: string): Promise<void> {
+    this.downloads.push({ type, job: jobId, md5 });
     const res = await this.http(
       `${this.url(this.paths["download-archive"] as string)}?type=${type}&job=${jobId}`,
       {},
