@@ -3,7 +3,7 @@ import { Worker } from "node:worker_threads";
 import { Hono } from "hono";
 import { createHttpApp } from "../src/app/server.js";
 import type { JobDefinition } from "../src/domain/jobs/job.js";
-import { hashSecret, verifySecret } from "../src/domain/workers/secrets.js";
+import { hashSecret, verifySecret } from "../src/domain/secrets.js";
 import type { ClientJob, ClientResult } from "./flamenco-clients.js";
 import { type BenchFarm, createBenchFarm, listen, type Measured, measure, percentile, printTable } from "./support.js";
 

@@ -1,5 +1,4 @@
 import type { Redis } from "ioredis";
-import type { StoredSecret } from "../../src/domain/workers/secrets.js";
 import { isWorkerStatus, type StatusRequest, type WorkerStatus } from "../../src/domain/workers/worker.js";
 import type { WorkerStore } from "../../src/domain/workers/worker-store.js";
 import type { Keys } from "./keys.js";
@@ -54,13 +53,12 @@ export class RedisWorkerStore implements WorkerStore {
     private readonly logCap: number,
   ) {}
 
-  async saveSecret(workerId: string, secret: StoredSecret): Promise<void> {
-    await this.redis.hset(this.keys.workerSecret(workerId), { ...secret });
+  async saveSecret(workerId: string, hash: string): Promise<void> {
+    await this.redis.hset(this.keys.workerSecret(workerId), { hash });
   }
 
-  async secret(workerId: string): Promise<StoredSecret | null> {
-    const h = await this.redis.hgetall(this.keys.workerSecret(workerId));
-    return h.algo && h.salt && h.hash ? { algo: h.algo, salt: h.salt, hash: h.hash } : null;
+  async secret(workerId: string): Promise<string | null> {
+    return this.redis.hget(this.keys.workerSecret(workerId), "hash");
   }
 
   async setRequest(workerId: string, request: StatusRequest | null): Promise<void> {

@@ -1,10 +1,11 @@
 import { FarmError, invalid } from "../errors.js";
-import { hashPassword, newRenderKey, RENDER_KEY_PREFIX, sha256Hex, verifyPassword } from "./secrets.js";
+import { hashSecret, sha256Hex, verifySecret } from "../secrets.js";
+import { newRenderKey, RENDER_KEY_PREFIX } from "./secrets.js";
 
 /** A person who renders for the farm with SheepIt clients. */
 export interface User {
   login: string;
-  /** scrypt hash (see secrets.ts); never the password. */
+  /** scrypt hash (src/domain/secrets.ts); never the password. */
   passwordHash: string;
   /** Whether the user's clients get frames (SheepIt status 201 when not). */
   canRender: boolean;
@@ -79,7 +80,7 @@ export class AccountService {
       throw invalid("password", `a password may not start with ${RENDER_KEY_PREFIX}`);
     const user: User = {
       login,
-      passwordHash: await hashPassword(password),
+      passwordHash: await hashSecret(password),
       canRender: opts.canRender ?? true,
       disabled: false,
       points: 0,
@@ -142,7 +143,7 @@ export class AccountService {
     if (user && !user.disabled) {
       if (c.password.startsWith(RENDER_KEY_PREFIX)) {
         if (await this.store.getKey(user.login, sha256Hex(c.password))) renderKey = c.password;
-      } else if (await verifyPassword(c.password, user.passwordHash)) {
+      } else if (await verifySecret(c.password, user.passwordHash)) {
         renderKey = newRenderKey();
         await this.store.addKey(
           user.login,

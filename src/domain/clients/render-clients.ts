@@ -1,5 +1,4 @@
 import type { AccountService, User } from "../accounts/accounts.js";
-import { randomToken, sha256Hex } from "../accounts/secrets.js";
 import { FarmError } from "../errors.js";
 import { type Job, type JobNeeds, runnableStatuses } from "../jobs/job.js";
 import type { JobStore } from "../jobs/job-store.js";
@@ -8,6 +7,7 @@ import { frameOutputPath } from "../jobs/output-path.js";
 import type { Capabilities, Lease } from "../scheduling/capabilities.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import type { WorkService } from "../scheduling/work-service.js";
+import { randomToken, sha256Hex } from "../secrets.js";
 import type { Session, SessionStore } from "../sessions/session.js";
 import type { FarmStorage } from "../storage.js";
 import { blenderFileFormat, blenderScript } from "./blender-script.js";

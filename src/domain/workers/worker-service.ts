@@ -7,9 +7,10 @@ import { type ToolsByPlatform, taskCommands, toolsFor } from "../jobs/task-comma
 import type { Lease } from "../scheduling/capabilities.js";
 import { taskName } from "../scheduling/task-view.js";
 import type { WorkService } from "../scheduling/work-service.js";
+import { dummyHash, hashSecret, verifySecret } from "../secrets.js";
 import type { Session, SessionStore } from "../sessions/session.js";
 import { AllowedNetworks, plainAddress } from "./networks.js";
-import { dummySecret, hashSecret, VerifiedCredentials, verifySecret } from "./secrets.js";
+import { VerifiedCredentials } from "./secrets.js";
 import {
   type AssignedTask,
   normaliseTaskTypes,
@@ -87,7 +88,7 @@ export class WorkerService {
     this.networks = new AllowedNetworks(opts.allowedNetworks);
     this.verified = new VerifiedCredentials(opts.credentialsTtlMs ?? 30_000);
     // Hash the dummy secret now, so the first unknown worker is not answered faster.
-    void dummySecret();
+    void dummyHash();
   }
 
   /** Registers a new worker with its own secret; only from the allowed networks. */
@@ -121,7 +122,7 @@ export class WorkerService {
     const key = VerifiedCredentials.key(workerId, secret);
     if (!this.verified.has(key, workerId)) {
       const stored = await this.store.secret(workerId);
-      const ok = await verifySecret(secret, stored ?? (await dummySecret()));
+      const ok = await verifySecret(secret, stored ?? (await dummyHash()));
       if (!ok || !stored) throw new FarmError("forbidden", "wrong worker credentials");
       this.verified.add(key, workerId);
     }

@@ -1,4 +1,3 @@
-import type { StoredSecret } from "./secrets.js";
 import type { StatusRequest, WorkerStatus } from "./worker.js";
 
 /**
@@ -7,9 +6,9 @@ import type { StatusRequest, WorkerStatus } from "./worker.js";
  * the workers' sweep.
  */
 export interface WorkerStore {
-  saveSecret(workerId: string, secret: StoredSecret): Promise<void>;
+  saveSecret(workerId: string, hash: string): Promise<void>;
   /** The hashed secret, or null for an unknown worker. */
-  secret(workerId: string): Promise<StoredSecret | null>;
+  secret(workerId: string): Promise<string | null>;
   /** Sets the worker's pending status request; null clears it. */
   setRequest(workerId: string, request: StatusRequest | null): Promise<void>;
   request(workerId: string): Promise<StatusRequest | null>;
