@@ -430,9 +430,8 @@ export class BullmqScheduler implements Scheduler {
     return indices.map((index, k) => ({ index, job: jobs[k] }));
   }
 
-  async complete(leaseId: string, sessionId: string, frames?: number[]): Promise<CompletionResult> {
-    const lease = await this.getLease(leaseId);
-    if (!lease || lease.sessionId !== sessionId) return { completed: [], lost: frames ?? [] };
+  async complete(lease: Lease, frames?: number[]): Promise<CompletionResult> {
+    const { id: leaseId, sessionId } = lease;
     const targets = await this.bullJobs(lease, frames);
     const results = await Promise.all(
       targets.map(({ job }) =>
@@ -521,9 +520,8 @@ export class BullmqScheduler implements Scheduler {
     return true;
   }
 
-  async fail(leaseId: string, sessionId: string, reason: string, frames?: number[]): Promise<FailureResult> {
-    const lease = await this.getLease(leaseId);
-    if (!lease || lease.sessionId !== sessionId) return { retried: [], failed: [], blocklisted: false };
+  async fail(lease: Lease, reason: string, frames?: number[]): Promise<FailureResult> {
+    const { id: leaseId, sessionId } = lease;
     const targets = await this.bullJobs(lease, frames);
     const outcomes = await Promise.all(
       targets.map(async ({ job }) => {

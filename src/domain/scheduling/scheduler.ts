@@ -29,12 +29,12 @@ export interface Scheduler {
   sessionLeases(sessionId: string): Promise<Lease[]>;
   /** Extends a lease held by `sessionId`; false when it is no longer held. */
   extend(leaseId: string, sessionId: string, leaseMs: number): Promise<boolean>;
-  /** Completes frames of the lease (all of them when `frames` is omitted). */
-  complete(leaseId: string, sessionId: string, frames?: number[]): Promise<CompletionResult>;
+  /** Completes frames of the lease (all of them when `frames` is omitted); the caller checked it holds it. */
+  complete(lease: Lease, frames?: number[]): Promise<CompletionResult>;
   /** Completes a frame whose lease ran out while nobody else holds or finished it; false otherwise. */
   completeLate(leaseId: string, sessionId: string, frame: number): Promise<boolean>;
   /** Fails the lease's frames under the failure rules; each goes back in line or fails for good. */
-  fail(leaseId: string, sessionId: string, reason: string, frames?: number[]): Promise<FailureResult>;
+  fail(lease: Lease, reason: string, frames?: number[]): Promise<FailureResult>;
   /** Puts the lease's frames back in line without counting a failure (sign-off, logout, timeout). */
   release(leaseId: string, sessionId: string, state?: "released" | "canceled"): Promise<void>;
   /** Takes every active lease of the job back (job canceled or failed); returns how many. */

@@ -56,7 +56,7 @@ export class WorkService {
 
   async complete(leaseId: string, sessionId: string, frames?: number[]): Promise<CompletionResult> {
     const lease = await this.owned(leaseId, sessionId);
-    const res = await this.scheduler.complete(leaseId, sessionId, frames);
+    const res = await this.scheduler.complete(lease, frames);
     await this.jobs.rollUp(lease.jobId);
     return res;
   }
@@ -71,7 +71,7 @@ export class WorkService {
 
   async fail(leaseId: string, sessionId: string, reason: string, frames?: number[]): Promise<FailureResult> {
     const lease = await this.owned(leaseId, sessionId);
-    const res = await this.scheduler.fail(leaseId, sessionId, reason, frames);
+    const res = await this.scheduler.fail(lease, reason, frames);
     await this.jobs.rollUp(lease.jobId);
     return res;
   }
