@@ -177,7 +177,7 @@ describe("simulated Flamenco workers", () => {
     await good.start();
     await waitFor(async () => (await gw.farm.jobs.get(job.id)).status === "completed", 20_000);
     const failedByBroken = broken.tasks.flatMap((t) => {
-      const args = (t.task.commands[0]?.parameters as { args: string[] }).args;
+      const args = (t.task.commands[0]?.parameters as { args: string[] } | undefined)?.args ?? [];
       return parseRenderFrames(args[args.indexOf("--render-frame") + 1] as string);
     });
     expect(failedByBroken.length).toBeGreaterThan(0);

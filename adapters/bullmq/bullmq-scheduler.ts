@@ -431,7 +431,7 @@ export class BullmqScheduler implements Scheduler {
   }
 
   async complete(lease: Lease, frames?: number[]): Promise<CompletionResult> {
-    const { id: leaseId, sessionId } = lease;
+    const leaseId = lease.id;
     const targets = await this.bullJobs(lease, frames);
     const results = await Promise.all(
       targets.map(({ job }) =>
