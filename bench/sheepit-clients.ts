@@ -34,11 +34,16 @@ interface Round {
   requests: number;
   latencies: number[];
   busy: number;
+  /** Milliseconds the gateway's event loop was busy. */
+  busyMs: number;
   m: Measured<ClientResult>;
 }
 
 /** Runs clients in a worker thread: they get ready (log in), then the clock runs until they finish. */
-async function round(bf: BenchFarm, job: ClientJob): Promise<{ m: Measured<ClientResult>; busy: number }> {
+async function round(
+  bf: BenchFarm,
+  job: ClientJob,
+): Promise<{ m: Measured<ClientResult>; busy: number; busyMs: number }> {
   const thread = new Worker(new URL("./sheepit-client-thread.js", import.meta.url), { workerData: job });
   try {
     const result = new Promise<ClientResult>((resolve, reject) => {
@@ -54,7 +59,8 @@ async function round(bf: BenchFarm, job: ClientJob): Promise<{ m: Measured<Clien
       thread.postMessage("go");
       return result;
     });
-    return { m, busy: perf.eventLoopUtilization(elu0).utilization };
+    const elu = perf.eventLoopUtilization(elu0);
+    return { m, busy: elu.utilization, busyMs: elu.active };
   } finally {
     await thread.terminate();
   }
@@ -93,7 +99,7 @@ async function gatewayRound(bf: BenchFarm): Promise<Round> {
   // Validation URLs are absolute: the gateway must know the URL it is reached at.
   (bf.farm.config as { publicUrl: string }).publicUrl = server.url;
   try {
-    const { m, busy } = await round(bf, {
+    const { m, busy, busyMs } = await round(bf, {
       mode: "sims",
       url: server.url,
       clients: CLIENTS,
@@ -111,6 +117,7 @@ async function gatewayRound(bf: BenchFarm): Promise<Round> {
       requests: m.value.requests,
       latencies: m.value.latencies,
       busy,
+      busyMs,
       m,
     };
   } finally {
@@ -123,8 +130,16 @@ async function bareRound(bf: BenchFarm, total: number): Promise<Round> {
   app.post("/server/request_job.php", (c) => c.body(FIXED_ANSWER, 200, { "Content-Type": "text/xml; charset=utf-8" }));
   const server = await listen(app.fetch);
   try {
-    const { m, busy } = await round(bf, { mode: "bare", url: server.url, clients: CLIENTS, total });
-    return { what: "bare Hono route", frames: "-", requests: m.value.requests, latencies: m.value.latencies, busy, m };
+    const { m, busy, busyMs } = await round(bf, { mode: "bare", url: server.url, clients: CLIENTS, total });
+    return {
+      what: "bare Hono route",
+      frames: "-",
+      requests: m.value.requests,
+      latencies: m.value.latencies,
+      busy,
+      busyMs,
+      m,
+    };
   } finally {
     await server.close();
   }
@@ -150,6 +165,7 @@ export async function run(): Promise<void> {
         "request_job p50 ms",
         "p99 ms",
         "gateway busy",
+        "busy ms/request",
         "node cpu ms",
         "redis cpu ms",
       ],
@@ -162,6 +178,7 @@ export async function run(): Promise<void> {
         p50,
         p99,
         `${Math.round(r.busy * 100)}%`,
+        r.busyMs / r.requests,
         r.m.nodeCpuMs,
         r.m.redisCpuMs,
       ]),
