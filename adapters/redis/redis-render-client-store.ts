@@ -4,11 +4,16 @@ import type { ClientErrorReport, JobArchive, RenderClientStore } from "../../src
 import type { JobNeeds } from "../../src/domain/jobs/job.js";
 import type { Keys } from "./keys.js";
 
+/** Jobs whose first frame dimensions are kept in memory (the map is emptied when full). */
+const DIMS_KEPT = 10_000;
+
 type ArchiveRecord = Omit<JobArchive, "file" | "password"> & { key: string };
 
 /** What the farm keeps about render-client sessions, in Redis beside the scheduler's state. */
 export class RedisRenderClientStore implements RenderClientStore {
   private secretValue: Buffer | undefined;
+  /** Jobs' first frame dimensions, as stored in Redis (they never change once set). */
+  private readonly dims = new Map<string, { width: number; height: number }>();
 
   constructor(
     private readonly redis: Redis,
@@ -44,10 +49,19 @@ export class RedisRenderClientStore implements RenderClientStore {
   }
 
   async firstDimensions(jobId: string, dims: { width: number; height: number }) {
+    // Set once (NX) and never changed: once read, the answer is kept in memory (a bounded map).
+    const cached = this.dims.get(jobId);
+    if (cached) return cached;
     const key = this.keys.sheepitJobDims(jobId);
     await this.redis.set(key, `${dims.width}x${dims.height}`, "NX");
-    const [w, h] = ((await this.redis.get(key)) ?? "").split("x").map(Number);
-    return { width: w ?? dims.width, height: h ?? dims.height };
+    const stored = await this.redis.get(key);
+    const [w, h] = (stored ?? "").split("x").map(Number);
+    const known = { width: w ?? dims.width, height: h ?? dims.height };
+    if (stored) {
+      if (this.dims.size >= DIMS_KEPT) this.dims.clear();
+      this.dims.set(jobId, known);
+    }
+    return known;
   }
 
   async countBroken(sessionId: string): Promise<number> {
@@ -56,15 +70,13 @@ export class RedisRenderClientStore implements RenderClientStore {
     return Number(n);
   }
 
-  async resetBroken(sessionId: string): Promise<void> {
-    await this.redis.hset(this.keys.sheepitSessionCounters(sessionId), "broken", 0);
-  }
-
-  async addSessionCredits(sessionId: string, points: number): Promise<number> {
+  async resetBroken(sessionId: string, credits = 0): Promise<void> {
     const key = this.keys.sheepitSessionCounters(sessionId);
-    const [[, n] = []] =
-      (await this.redis.multi().hincrby(key, "credits", points).pexpire(key, this.keepMs).exec()) ?? [];
-    return Number(n);
+    if (credits <= 0) {
+      await this.redis.hset(key, "broken", 0);
+      return;
+    }
+    await this.redis.multi().hset(key, "broken", 0).hincrby(key, "credits", credits).pexpire(key, this.keepMs).exec();
   }
 
   async sessionCredits(sessionId: string): Promise<number> {

@@ -254,7 +254,10 @@ export function sheepitRoutes(farm: Farm): Hono {
       const mp = await readMultipart(c, { field: "file", sink: { path: tmp }, maxBytes: max });
       if (mp.truncated) throw new FarmError("too-large", `the upload exceeds UPLOAD_MAX (${max} bytes)`);
       if (!mp.gotFile) throw new FarmError("invalid", "the multipart part `file` is missing", { field: "file" });
-      await service.acceptFrame(ticket, tmp, { renderSeconds: p.rendertime });
+      // acceptFrame consumes the file (placed or discarded), whatever it answers.
+      const file = tmp;
+      tmp = undefined;
+      await service.acceptFrame(ticket, file, { renderSeconds: p.rendertime });
       return xmlResponse(c, statusXml("jobvalidate", ValidateStatus.ok));
     } catch (err) {
       return fail(c, "jobvalidate", err);

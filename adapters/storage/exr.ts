@@ -53,12 +53,17 @@ async function readAt(fh: FileHandle, pos: number, len: number): Promise<Buffer>
   return buf.subarray(0, bytesRead);
 }
 
-/** Checks an EXR file; throws ExrError naming what is wrong. */
-export async function inspectExr(file: string): Promise<ExrInfo> {
-  const fh = await fs.open(file, "r");
+/**
+ * Checks an EXR file; throws ExrError naming what is wrong. Given an open handle, reads through it
+ * and leaves it open. The first MiB is read once; chunks inside it are not read again.
+ */
+export async function inspectExr(file: string | FileHandle): Promise<ExrInfo> {
+  const fh = typeof file === "string" ? await fs.open(file, "r") : file;
   try {
     const size = (await fh.stat()).size;
     const head = await readAt(fh, 0, Math.min(size, 1 << 20));
+    const at = (pos: number, len: number): Promise<Buffer> | Buffer =>
+      pos + len <= head.length ? head.subarray(pos, pos + len) : readAt(fh, pos, len);
     if (!isExr(head)) throw new ExrError("not an OpenEXR file (magic number)");
     const version = head.readUInt32LE(4);
     if ((version & 0xff) !== 2) throw new ExrError(`unsupported OpenEXR version ${version & 0xff}`);
@@ -110,7 +115,7 @@ export async function inspectExr(file: string): Promise<ExrInfo> {
     // Single-part scan-line image: the offset table and each chunk's bounds.
     const linesPer = LINES_PER_CHUNK[compression] as number;
     const chunks = Math.ceil(height / linesPer);
-    const table = await readAt(fh, pos, chunks * 8);
+    const table = await at(pos, chunks * 8);
     if (table.length !== chunks * 8) throw new ExrError("offset table truncated");
     const tableEnd = pos + chunks * 8;
     const readable = compression <= 3 && channels.every((c) => c.xSampling === 1 && c.ySampling === 1);
@@ -120,20 +125,20 @@ export async function inspectExr(file: string): Promise<ExrInfo> {
     for (let k = 0; k < chunks; k++) {
       const off = Number(table.readBigUInt64LE(k * 8));
       if (off < tableEnd || off + 8 > size) throw new ExrError(`chunk ${k}: offset outside the file`);
-      const h = await readAt(fh, off, 8);
+      const h = await at(off, 8);
       const y = h.readInt32LE(0);
       const len = h.readInt32LE(4);
       if (len < 0 || off + 8 + len > size) throw new ExrError(`chunk ${k}: data overruns the file`);
       if (y < yMin || y > yMax) throw new ExrError(`chunk ${k}: scan line ${y} outside the data window`);
       if (black !== true) continue;
       const lines = Math.min(linesPer, yMax - y + 1);
-      const raw = decompress(compression, await readAt(fh, off + 8, len), lines * lineBytes);
+      const raw = decompress(compression, await at(off + 8, len), lines * lineBytes);
       if (raw.length !== lines * lineBytes) throw new ExrError(`chunk ${k}: wrong decoded size`);
       if (!allZero(raw, channels, colour, width, lines)) black = false;
     }
     return { width, height, black };
   } finally {
-    await fh.close();
+    if (typeof file === "string") await fh.close();
   }
 }
 

@@ -18,19 +18,16 @@ const SHARP_FORMATS: Record<string, ImageInfo["format"]> = { png: "png", jpeg: "
 export class LocalFrameFiles implements FrameFiles {
   async inspect(file: string): Promise<ImageInfo> {
     const fh = await fs.open(file, "r");
-    const head = Buffer.alloc(4);
     try {
+      const head = Buffer.alloc(4);
       await fh.read(head, 0, 4, 0);
+      // OpenEXR is checked through the handle already open; other formats go to sharp by path.
+      if (isExr(head)) return { format: "exr", ...(await inspectExr(fh)) };
+    } catch (err) {
+      if (err instanceof ExrError) throw notAnImage(`broken OpenEXR file (${err.message})`);
+      throw err;
     } finally {
       await fh.close();
-    }
-    if (isExr(head)) {
-      try {
-        return { format: "exr", ...(await inspectExr(file)) };
-      } catch (err) {
-        if (err instanceof ExrError) throw notAnImage(`broken OpenEXR file (${err.message})`);
-        throw err;
-      }
     }
     try {
       const image = sharp(file, { failOn: "error", sequentialRead: true });
@@ -61,9 +58,13 @@ export class LocalFrameFiles implements FrameFiles {
 
   async place(file: string, target: string): Promise<void> {
     try {
-      await fs.mkdir(path.dirname(target), { recursive: true });
       try {
-        await fs.rename(file, target);
+        await fs.rename(file, target).catch(async (err) => {
+          // Usually the folder exists (temporary files live beside their target): made on demand.
+          if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+          await fs.mkdir(path.dirname(target), { recursive: true });
+          await fs.rename(file, target);
+        });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
         const tmp = await this.tempFor(target);

@@ -82,12 +82,15 @@ export interface RenderClientStore {
   recordAssignment(sessionId: string, jobId: string): Promise<void>;
   /** When the session was last given a frame of the job (ms), or null. */
   lastAssignment(sessionId: string, jobId: string): Promise<number | null>;
-  /** The job's known frame dimensions; stores `dims` when none are known yet and answers them. */
+  /**
+   * The job's known frame dimensions; stores `dims` when none are known yet and answers them. The
+   * first dimensions stored never change, so an answer may come from memory.
+   */
   firstDimensions(jobId: string, dims: { width: number; height: number }): Promise<{ width: number; height: number }>;
   /** Counts a broken frame in a row; answers the count. */
   countBroken(sessionId: string): Promise<number>;
-  resetBroken(sessionId: string): Promise<void>;
-  addSessionCredits(sessionId: string, points: number): Promise<number>;
+  /** Resets the broken-frame count; with `credits` (> 0), also adds them to the session's credits, atomically. */
+  resetBroken(sessionId: string, credits?: number): Promise<void>;
   sessionCredits(sessionId: string): Promise<number>;
   /** Keeps the report, the last `keep` reports per session. */
   recordError(sessionId: string, report: ClientErrorReport, keep: number): Promise<void>;

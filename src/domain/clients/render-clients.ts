@@ -117,6 +117,8 @@ export interface UploadTicket {
   session: Session;
   job: Job;
   frame: number;
+  /** The frame's place in the job's frame list. */
+  index: number;
   leaseId: string;
   /** Where the frame lands. */
   target: string;
@@ -473,15 +475,13 @@ export class RenderClientService {
     p: { sheepitId: number; frame: number; token: string },
   ): Promise<UploadTicket> {
     const s = await this.session(cookie);
-    await this.activeUser(s);
     const badToken = () =>
       reason("forbidden", "the validation token does not fit this session, job and frame", "bad-token");
-    const jobId = await this.d.jobStore.idForSheepitId(p.sheepitId);
+    const [, jobId] = await Promise.all([this.activeUser(s), this.d.jobStore.idForSheepitId(p.sheepitId)]);
     if (!jobId) throw badToken();
     const leaseId = verifyFrameToken(await this.d.state.secret(), p.token, { sessionId: s.id, jobId, frame: p.frame });
     if (!leaseId) throw badToken();
-    const job = await this.d.jobStore.get(jobId);
-    const frames = await this.d.jobStore.frames(jobId);
+    const [job, frames] = await Promise.all([this.d.jobStore.get(jobId), this.d.jobStore.frames(jobId)]);
     const index = frames?.indexOf(p.frame) ?? -1;
     if (!job || index < 0) throw badToken();
     const st = await this.d.state.frameState(jobId, index);
@@ -494,7 +494,7 @@ export class RenderClientService {
     } catch (err) {
       throw new FarmError("storage", `the frame's output path is not usable: ${(err as Error).message}`);
     }
-    return { session: s, job, frame: p.frame, leaseId, target, alreadyDone: st?.state === "c" };
+    return { session: s, job, frame: p.frame, index, leaseId, target, alreadyDone: st?.state === "c" };
   }
 
   /**
@@ -503,6 +503,7 @@ export class RenderClientService {
    * changes nothing. `invalid` with reason `not-an-image` or `broken-frame`; `storage`.
    */
   async acceptFrame(t: UploadTicket, file: string, p: { renderSeconds?: number }): Promise<{ points: number }> {
+    let placed = false;
     try {
       if (t.alreadyDone) return { points: 0 };
       const info = await this.d.frames.inspect(file);
@@ -511,11 +512,13 @@ export class RenderClientService {
         await this.d.frames.discard(file);
         await this.brokenFrame(t, broken);
       }
-      if (!(await this.stillWanted(t))) return { points: 0 };
+      const wanted = await this.stillWanted(t);
+      if (!wanted) return { points: 0 };
       await this.d.frames.place(file, t.target);
-      return { points: await this.complete(t, p.renderSeconds) };
+      placed = true;
+      return { points: await this.complete(t, wanted.lease, p.renderSeconds) };
     } finally {
-      await this.d.frames.discard(file);
+      if (!placed) await this.d.frames.discard(file);
     }
   }
 
@@ -556,32 +559,34 @@ export class RenderClientService {
    * the job still runs and no other client holds the frame (it then answers success and is
    * dropped, so the client moves on and the other client's frame is the one that lands).
    */
-  private async stillWanted(t: UploadTicket): Promise<boolean> {
-    const index = (await this.d.jobStore.frames(t.job.id))?.indexOf(t.frame) ?? -1;
-    const st = index >= 0 ? await this.d.state.frameState(t.job.id, index) : null;
-    if (st && (st.state === "a" || st.state === "c") && st.leaseId !== t.leaseId) return false;
-    const lease = await this.d.work.lease(t.leaseId);
-    if (lease?.state === "active") return true;
+  private async stillWanted(t: UploadTicket): Promise<{ lease: Lease | null } | null> {
+    const [st, lease] = await Promise.all([this.d.state.frameState(t.job.id, t.index), this.d.work.lease(t.leaseId)]);
+    if (st && (st.state === "a" || st.state === "c") && st.leaseId !== t.leaseId) return null;
+    if (lease?.state === "active") return { lease };
     const job = await this.d.jobStore.get(t.job.id);
-    return job !== null && (runnableStatuses.has(job.status) || job.status === "paused");
+    return job !== null && (runnableStatuses.has(job.status) || job.status === "paused") ? { lease } : null;
   }
 
-  /** Marks the frame completed (also after its lease ran out, while nobody else finished it). */
-  private async complete(t: UploadTicket, renderSeconds?: number): Promise<number> {
-    const lease = await this.d.work.lease(t.leaseId);
+  /**
+   * Marks the frame completed (also after its lease ran out, while nobody else finished it).
+   * `lease` as stillWanted read it: a lease that stopped being active never becomes active again,
+   * and complete/completeLate check the lease's state atomically themselves.
+   */
+  private async complete(t: UploadTicket, lease: Lease | null, renderSeconds?: number): Promise<number> {
     let done = false;
     if (lease?.state === "active") {
       const res = await this.d.work.complete(t.leaseId, t.session.id, [t.frame]).catch(() => null);
       done = res?.completed.includes(t.frame) ?? false;
     }
     if (!done && lease) done = await this.d.work.completeLate(t.leaseId, t.session.id, t.frame);
-    await this.d.state.resetBroken(t.session.id);
-    if (!done || !lease) return 0;
+    if (!done || !lease) {
+      await this.d.state.resetBroken(t.session.id);
+      return 0;
+    }
     const elapsed = (Date.now() - Date.parse(lease.created)) / 1000;
     const points = pointsFor(Math.min(renderSeconds ?? elapsed, elapsed));
     const login = t.session.attrs.login ?? "";
-    await this.d.accounts.addPoints(login, points);
-    await this.d.state.addSessionCredits(t.session.id, points);
+    await Promise.all([this.d.accounts.addPoints(login, points), this.d.state.resetBroken(t.session.id, points)]);
     return points;
   }
 }
