@@ -13,6 +13,14 @@ import { isInside } from "./storage-root.js";
 
 configure({ useWebWorkers: false });
 
+/**
+ * How long an archive found in place (its record in Redis, its zip on disk) is answered from
+ * memory without looking again: every request_job asks for it. A zip removed from the disk by hand
+ * is noticed (and rebuilt) this much later; the record itself changes only by such a rebuild.
+ */
+const CHECKED_MS = 2_000;
+const CHECKED_KEPT = 1_000;
+
 /** The job metadata key holding the archive password (see README: "Job archives"). */
 export const ARCHIVE_PASSWORD_KEY = "sheepit.archive_password";
 
@@ -41,6 +49,8 @@ interface Listed {
  */
 export class ArchiveBuilder implements JobArchives {
   private readonly building = new Map<string, Promise<JobArchive>>();
+  /** Archives found in place on disk lately, by job id: not looked up again for CHECKED_MS. */
+  private readonly checked = new Map<string, { at: number; archive: Omit<JobArchive, "password"> }>();
 
   constructor(
     private readonly opts: ArchiveBuilderOptions,
@@ -50,11 +60,18 @@ export class ArchiveBuilder implements JobArchives {
 
   async forJob(job: Job): Promise<JobArchive | null> {
     const password = job.metadata[ARCHIVE_PASSWORD_KEY] ?? "";
+    const now = Date.now();
+    const hit = this.checked.get(job.id);
+    if (hit && now - hit.at < CHECKED_MS) return { ...hit.archive, password };
     const known = await this.state.jobArchive(job.id);
     if (known) {
       const file = this.fileOf(known.key);
       const meta = await this.readMeta(known.key);
-      if (meta && meta.md5 === known.md5) return { ...known, file, password };
+      if (meta && meta.md5 === known.md5) {
+        if (this.checked.size >= CHECKED_KEPT) this.checked.clear();
+        this.checked.set(job.id, { at: now, archive: { ...known, file } });
+        return { ...known, file, password };
+      }
     }
     let pending = this.building.get(job.id);
     if (!pending) {

@@ -270,14 +270,17 @@ export class RenderClientService {
     if (!renderer) throw reason("not-found", `no renderer for ${s.attrs.os} ${s.attrs.bits}`, "no-renderer");
 
     const caps = capabilitiesOf(s.id, req);
-    await this.d.sessions.update(s.id, { caps });
+    // Clients ask with the same capabilities again and again: written only when they change.
+    if (JSON.stringify(caps) !== JSON.stringify(s.caps)) await this.d.sessions.update(s.id, { caps });
     // Frames rendered and waiting for their background upload keep their leases.
     for (const l of await this.d.work.held(s.id)) {
       await this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined);
     }
     const deleteArchives = await this.finishedArchives(req.cached);
-    const assignment = await this.d.work.claim({ caps, maxFrames: 1, leaseMs: this.opts.leaseMs });
-    const stats = await this.stats(s, user);
+    const [assignment, stats] = await Promise.all([
+      this.d.work.claim({ caps, maxFrames: 1, leaseMs: this.opts.leaseMs }),
+      this.stats(s, user),
+    ]);
     if (!assignment) return { frame: null, stats, deleteArchives };
 
     const { lease, job } = assignment;
