@@ -1,5 +1,6 @@
 import type { AccountService, User } from "../accounts/accounts.js";
 import { FarmError } from "../errors.js";
+import type { FrameList } from "../jobs/frame-range.js";
 import { type Job, type JobNeeds, runnableStatuses } from "../jobs/job.js";
 import type { JobStore } from "../jobs/job-store.js";
 import { SIMPLE_BLENDER_RENDER } from "../jobs/job-types.js";
@@ -157,7 +158,17 @@ const reason = (kind: FarmError["kind"], message: string, why: string) => new Fa
 const sessionDead = () => reason("unauthenticated", "no live session; log in again", "session-dead");
 const sessionDisabled = () => reason("forbidden", "this session is disabled", "session-disabled");
 
+/** Jobs whose SheepIt id and frame list are kept in memory (each map is emptied when full). */
+const JOBS_KEPT = 1_000;
+
 export class RenderClientService {
+  /**
+   * A job's SheepIt id and its frame list never change while the job exists (ids are never
+   * reused): kept in memory once read. A deleted job is still caught where it matters, by reading
+   * the job itself (null).
+   */
+  private readonly jobIds = new Map<number, string>();
+  private readonly frameLists = new Map<string, FrameList>();
   private statsCache:
     | { at: number; value: { framesRemaining: number; jobsWaiting: number; connected: number } }
     | undefined;
@@ -382,10 +393,26 @@ export class RenderClientService {
     return { file: a.file, size: a.size, md5: a.md5 };
   }
 
+  private async jobIdOf(sheepitId: number): Promise<string | null> {
+    const known = this.jobIds.get(sheepitId);
+    if (known) return known;
+    const id = await this.d.jobStore.idForSheepitId(sheepitId);
+    if (id) remember(this.jobIds, sheepitId, id);
+    return id;
+  }
+
+  private async framesOf(jobId: string): Promise<FrameList | null> {
+    const known = this.frameLists.get(jobId);
+    if (known) return known;
+    const frames = await this.d.jobStore.frames(jobId);
+    if (frames) remember(this.frameLists, jobId, frames);
+    return frames;
+  }
+
   // ---- frames being rendered ------------------------------------------------------------------
 
   private async heldFrame(s: Session, sheepitId: number, frame: number): Promise<{ job: Job; lease: Lease } | null> {
-    const jobId = await this.d.jobStore.idForSheepitId(sheepitId);
+    const jobId = await this.jobIdOf(sheepitId);
     const job = jobId ? await this.d.jobStore.get(jobId) : null;
     if (!job) return null;
     const lease = (await this.d.work.held(s.id)).find((l) => l.jobId === job.id && l.frames.includes(frame));
@@ -480,11 +507,11 @@ export class RenderClientService {
     const s = await this.session(cookie);
     const badToken = () =>
       reason("forbidden", "the validation token does not fit this session, job and frame", "bad-token");
-    const [, jobId] = await Promise.all([this.activeUser(s), this.d.jobStore.idForSheepitId(p.sheepitId)]);
+    const [, jobId] = await Promise.all([this.activeUser(s), this.jobIdOf(p.sheepitId)]);
     if (!jobId) throw badToken();
     const leaseId = verifyFrameToken(await this.d.state.secret(), p.token, { sessionId: s.id, jobId, frame: p.frame });
     if (!leaseId) throw badToken();
-    const [job, frames] = await Promise.all([this.d.jobStore.get(jobId), this.d.jobStore.frames(jobId)]);
+    const [job, frames] = await Promise.all([this.d.jobStore.get(jobId), this.framesOf(jobId)]);
     const index = frames?.indexOf(p.frame) ?? -1;
     if (!job || index < 0) throw badToken();
     const st = await this.d.state.frameState(jobId, index);
@@ -592,6 +619,11 @@ export class RenderClientService {
     await Promise.all([this.d.accounts.addPoints(login, points), this.d.state.resetBroken(t.session.id, points)]);
     return points;
   }
+}
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  if (map.size >= JOBS_KEPT) map.clear();
+  map.set(key, value);
 }
 
 function capabilitiesOf(sessionId: string, req: FrameRequest): Capabilities {
