@@ -83,4 +83,8 @@ describe("render-client rules", () => {
     expect(verifyFrameToken(secret, `${s.leaseId}.`, s)).toBeNull();
     expect(verifyFrameToken(secret, "garbage", s)).toBeNull();
   });
+  it("puts publickey on every <config> answer, errors included", () => {
+    expect(statusXml("config", 102)).toContain('<config status="102" publickey=""/>');
+    expect(statusXml("jobrequest", 200)).toContain('<jobrequest status="200"/>');
+  });
 });

@@ -39,9 +39,12 @@ export function renderXml(root: string, content: Record<string, unknown>): strin
   return DECLARATION + builder.build({ [root]: content });
 }
 
-/** `<root status="X"/>`. */
+/**
+ * `<root status="X"/>`. A `<config>` always carries `publickey` (empty on errors): the Java
+ * client reads it before it looks at the status, and crashes when it is absent.
+ */
 export function statusXml(root: string, status: number): string {
-  return renderXml(root, attrs({ status }));
+  return renderXml(root, attrs(root === "config" ? { status, publickey: "" } : { status }));
 }
 
 export function configXml(a: ConfigAnswer): string {

@@ -179,8 +179,9 @@ export class SheepItClient {
     if (res.status !== 200) throw new BadServerResponse(`config: HTTP ${res.status}`);
     const root = await this.xml(res, "config");
     const status = javaInt(required(root, "status", "config"), "config status");
-    if (status !== 0) return status;
+    // The Java client reads publickey before it looks at the status: its absence is a crash.
     const publickey = required(root, "publickey", "config");
+    if (status !== 0) return status;
     if (publickey !== "") this.password = publickey;
     this.paths = {};
     for (const r of (root.request as Array<Record<string, unknown>> | undefined) ?? []) {
