@@ -3,6 +3,22 @@ import type { Protocol, Session, SessionStore } from "../../src/domain/sessions/
 import type { Keys } from "./keys.js";
 import { LuaScript } from "./lua-script.js";
 
+/**
+ * getFreshSession: a session's fields, and when it was last seen at ARGV[2] or later, a request
+ * recorded now (ARGV[1]); the last element says whether it was (1) or not (0).
+ */
+const getFreshSession = new LuaScript(
+  "getFreshSession",
+  `local h = redis.call('HGETALL', KEYS[1])
+if #h == 0 then return false end
+local seen = tonumber(redis.call('HGET', KEYS[1], 'lastSeen') or '0')
+if seen < tonumber(ARGV[2]) then table.insert(h, 0) return h end
+redis.call('HSET', KEYS[1], 'lastSeen', ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
+table.insert(h, 1)
+return h`,
+);
+
 /** touchSession: records a request from an existing session (last seen, and its place in the seen index). */
 const touchSession = new LuaScript(
   "touchSession",
@@ -57,6 +73,26 @@ export class RedisSessionStore implements SessionStore {
   async touch(id: string, now = Date.now()): Promise<boolean> {
     const res = await touchSession.run(this.redis, [this.keys.session(id), this.keys.sessionsSeen()], [now, id]);
     return res === 1;
+  }
+
+  async getFresh(
+    id: string,
+    seenSince: number,
+    now = Date.now(),
+  ): Promise<{ session: Session; fresh: boolean } | null> {
+    const flat = await getFreshSession.run<string[] | null>(
+      this.redis,
+      [this.keys.session(id), this.keys.sessionsSeen()],
+      [now, seenSince, id],
+    );
+    if (!flat) return null;
+    const fresh = String(flat[flat.length - 1]) === "1";
+    const h: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length - 1; i += 2) h[flat[i] as string] = flat[i + 1] as string;
+    const session = fromHash(h);
+    if (!session) return null;
+    if (fresh) session.lastSeen = now;
+    return { session, fresh };
   }
 
   async update(id: string, patch: Partial<Pick<Session, "status" | "name" | "caps" | "attrs">>): Promise<void> {

@@ -228,10 +228,9 @@ export class RenderClientService {
   /** The live session behind a cookie (touched); `unauthenticated` (reason session-dead) otherwise. */
   async session(cookie: string | undefined): Promise<Session> {
     if (!cookie) throw sessionDead();
-    const s = await this.d.sessions.get(sessionIdOf(cookie));
-    if (!s || s.protocol !== "sheepit" || s.lastSeen < Date.now() - this.opts.sessionTimeoutMs) throw sessionDead();
-    await this.d.sessions.touch(s.id);
-    return s;
+    const found = await this.d.sessions.getFresh(sessionIdOf(cookie), Date.now() - this.opts.sessionTimeoutMs);
+    if (!found?.fresh || found.session.protocol !== "sheepit") throw sessionDead();
+    return found.session;
   }
 
   private async activeUser(s: Session): Promise<User> {

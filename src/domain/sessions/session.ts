@@ -27,6 +27,11 @@ export interface SessionStore {
   get(id: string): Promise<Session | null>;
   /** Records a request from the session now; false when it does not exist. */
   touch(id: string, now?: number): Promise<boolean>;
+  /**
+   * The session, touched now when it was last seen at `seenSince` or later (one round trip);
+   * `fresh` false (and not touched) when it was unseen longer; null when it does not exist.
+   */
+  getFresh(id: string, seenSince: number, now?: number): Promise<{ session: Session; fresh: boolean } | null>;
   /** Merges fields into the session. */
   update(id: string, patch: Partial<Pick<Session, "status" | "name" | "caps" | "attrs">>): Promise<void>;
   list(protocol?: Protocol): Promise<Session[]>;
