@@ -96,6 +96,8 @@ describe("job control over the API", () => {
     expect(requeued.failedFrames).toBe(0);
     const again = await gw.farm.work.claim({ caps: caps("w-r2"), maxFrames: 2, leaseMs: LEASE });
     expect(again?.lease.frames).toEqual([1, 2]);
+    // Frame 1 is on its second attempt.
+    expect(again?.lease.attempt).toBe(2);
     expect((await gw.farm.jobs.get(job.id)).status).toBe("active");
     await gw.farm.work.complete(again?.lease.id as string, "w-r2");
     const video = await gw.farm.work.claim({ caps: caps("w-r2"), maxFrames: 1, leaseMs: LEASE });
@@ -109,6 +111,7 @@ describe("job control over the API", () => {
     expect(round2.videoState).toBe("");
     const all = await gw.farm.work.claim({ caps: caps("w-r3"), maxFrames: 2, leaseMs: LEASE });
     expect(all?.lease.frames).toEqual([1, 2]);
+    expect(all?.lease.attempt).toBe(3);
     await gw.farm.work.releaseAll("w-r3");
   });
 
@@ -155,6 +158,7 @@ describe("job control over the API", () => {
       expect.objectContaining({
         id: a?.lease.id,
         name: "render-1,2",
+        attempt: 1,
         status: "completed",
         worker: { id: "w-tasks", name: "render-box", protocol: "flamenco" },
       }),

@@ -321,6 +321,7 @@ export class BullmqScheduler implements Scheduler {
           this.keys.frameStates(jobId),
           this.keys.jobLeases(jobId),
           this.keys.served(),
+          this.keys.frameAttempts(jobId),
         ],
         [
           leaseId,
@@ -345,7 +346,7 @@ export class BullmqScheduler implements Scheduler {
         ),
       );
     }
-    await Promise.all(pending);
+    const [attempt] = (await Promise.all(pending)) as [number];
     return {
       id: leaseId,
       jobId,
@@ -358,6 +359,7 @@ export class BullmqScheduler implements Scheduler {
       updated: now.toISOString(),
       leaseMs: req.leaseMs,
       state: "active",
+      attempt: Number(attempt),
     };
   }
 
@@ -724,6 +726,7 @@ export class BullmqScheduler implements Scheduler {
     const pipe = this.redis.pipeline();
     for (const id of leases) pipe.del(this.keys.lease(id), this.keys.leaseLog(id));
     pipe.del(this.keys.jobLeases(jobId), this.keys.schedJob(jobId), this.keys.blocklist(jobId));
+    pipe.del(this.keys.frameAttempts(jobId));
     pipe.del(this.keys.failureCounts(jobId));
     pipe.hdel(this.keys.served(), jobId);
     await pipe.exec();
@@ -787,5 +790,6 @@ function leaseFromHash(h: Record<string, string>): Lease | null {
     updated: h.updated ?? "",
     leaseMs: Number(h.leasems ?? 0),
     state: (h.state ?? "active") as Lease["state"],
+    attempt: Number(h.attempt ?? 1),
   };
 }

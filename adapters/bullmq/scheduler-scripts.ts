@@ -114,14 +114,14 @@ return 1
 
 /**
  * recordClaim: writes the lease, adds it to the session's and the job's leases, marks its frames
- * active, counts them as served (fair share) and marks a queued job active.
+ * active, counts them as served (fair share) and as attempts, and marks a queued job active.
  *
  * KEYS[1] lease hash, KEYS[2] session leases set, KEYS[3] job hash, KEYS[4] frame states hash,
- * KEYS[5] job leases zset, KEYS[6] served hash
+ * KEYS[5] job leases zset, KEYS[6] served hash, KEYS[7] attempts hash (frame index → times handed out)
  * ARGV[1] lease id, ARGV[2] job id, ARGV[3] session id, ARGV[4] phase, ARGV[5] frames (comma
  * list), ARGV[6] indices (comma list), ARGV[7] task type, ARGV[8] now ISO, ARGV[9] now ms,
  * ARGV[10] lease ms
- * Returns the job status after the claim.
+ * Returns the lease's attempt: the most times any of its frames has been handed out, this one included.
  */
 export const recordClaim = new LuaScript(
   "recordClaim",
@@ -132,21 +132,24 @@ redis.call('HSET', KEYS[1], 'id', ARGV[1], 'job', ARGV[2], 'session', ARGV[3], '
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[5], ARGV[9], ARGV[1])
 local n = 0
+local attempt = 0
 for idx in string.gmatch(ARGV[6], '[^,]+') do
   redis.call('HSET', KEYS[4], idx, 'a|' .. ARGV[3] .. '|' .. ARGV[1] .. '|' .. ARGV[9])
+  attempt = math.max(attempt, redis.call('HINCRBY', KEYS[7], idx, 1))
   n = n + 1
 end
 if ARGV[4] == 'video' then
   redis.call('HSET', KEYS[3], 'videostate', 'active')
+  attempt = redis.call('HINCRBY', KEYS[7], 'video', 1)
   n = 1
 end
+redis.call('HSET', KEYS[1], 'attempt', attempt)
 redis.call('HINCRBY', KEYS[6], ARGV[2], n)
 local status = redis.call('HGET', KEYS[3], 'status')
 if status == 'queued' or status == 'requeued' then
   redis.call('HSET', KEYS[3], 'status', 'active', 'updated', ARGV[8])
-  status = 'active'
 end
-return status
+return attempt
 `,
 );
 

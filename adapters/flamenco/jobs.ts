@@ -52,6 +52,7 @@ async function tasksToWire(farm: Farm, leases: Lease[], priority: number): Promi
       created: l.created,
       updated: l.updated,
       frames: l.frames,
+      attempt: l.attempt,
       ...(s ? { worker: { id: s.id, name: s.name, protocol: s.protocol } } : {}),
     };
   });
@@ -115,7 +116,7 @@ export function jobRoutes(farm: Farm) {
     const leases = await farm.jobs.tasks(job_id, page);
     const tasks = await tasksToWire(farm, leases, job.priority);
     return c.json({
-      tasks: tasks.map(({ id, name, status, priority, task_type, updated, frames, worker }) => ({
+      tasks: tasks.map(({ id, name, status, priority, task_type, updated, frames, attempt, worker }) => ({
         id,
         name,
         status,
@@ -123,6 +124,7 @@ export function jobRoutes(farm: Farm) {
         task_type,
         updated,
         frames,
+        attempt,
         ...(worker ? { worker } : {}),
       })),
       frames: { total: job.frameCount, completed: job.completedFrames, failed: job.failedFrames },

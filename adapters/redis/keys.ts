@@ -23,6 +23,10 @@ export class Keys {
   frameStates(jobId: string) {
     return `${this.root}:job:${jobId}:frames`;
   }
+  /** Hash: frame index (or `video`) → how many times it was handed out. */
+  frameAttempts(jobId: string) {
+    return `${this.root}:job:${jobId}:attempts`;
+  }
   /** Hash: SheepIt's numeric project id → job id. */
   sheepitIds() {
     return `${this.root}:sheepit-ids`;

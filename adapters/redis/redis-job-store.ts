@@ -156,6 +156,7 @@ export class RedisJobStore implements JobStore {
         .multi()
         .del(this.keys.job(id))
         .del(this.keys.frameStates(id))
+        .del(this.keys.frameAttempts(id))
         .zrem(this.keys.jobsByCreation(), id)
         .hdel(this.keys.sheepitIds(), sheepit ?? "")
         .exec()) ?? [];

@@ -45,6 +45,8 @@ export const TaskSummary = z
     task_type: z.string(),
     updated: z.iso.datetime(),
     frames: z.array(z.number().int()),
+    /** 1 for a first try; n when a frame of it had been handed out n - 1 times before. */
+    attempt: z.number().int().min(1),
     worker: TaskWorker.optional(),
   })
   .meta({ id: "TaskSummary" });
@@ -71,6 +73,8 @@ export const Task = z
     created: z.iso.datetime(),
     updated: z.iso.datetime(),
     frames: z.array(z.number().int()),
+    /** 1 for a first try; n when a frame of it had been handed out n - 1 times before. */
+    attempt: z.number().int().min(1),
     worker: TaskWorker.optional(),
   })
   .meta({ id: "Task" });

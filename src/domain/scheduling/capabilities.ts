@@ -48,6 +48,8 @@ export interface Lease {
    * was canceled or failed while it was held).
    */
   state: "active" | "completed" | "failed" | "soft-failed" | "released" | "lost" | "canceled";
+  /** 1 for a first try; n when a frame of it had been handed out n - 1 times before. */
+  attempt: number;
 }
 
 export interface CompletionResult {
