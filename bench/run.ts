@@ -16,6 +16,7 @@ const benches: Array<[name: string, load: () => Promise<{ run(): Promise<void> }
   ["sheepit-clients", () => import("./sheepit-clients.js")],
   ["flamenco-workers", () => import("./flamenco-workers.js")],
   ["mixed", () => import("./mixed.js")],
+  ["large-files", () => import("./large-files.js")],
 ];
 
 async function main(): Promise<void> {
