@@ -250,6 +250,43 @@ describe("SheepIt status codes and bad input", () => {
       expect(await send(c, offer, await testPng())).toBe(0);
     });
 
+    it("cuts off a streamed upload (no Content-Length) at the cap instead of reading it to its end", async () => {
+      const { c, offer } = await holding("endless", { frames: "1", format: "PNG", output_file_extension: ".png" });
+      const chunk = new Uint8Array(1024).fill(7);
+      let sent = 0;
+      const boundary = "bwcut";
+      const head = new TextEncoder().encode(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.png"\r\nContent-Type: image/png\r\n\r\n`,
+      );
+      // Up to 64 MB would follow; the gateway must stop long before (UPLOAD_MAX is 4 KB here).
+      const body = new ReadableStream<Uint8Array>({
+        start(ctl) {
+          ctl.enqueue(head);
+        },
+        pull(ctl) {
+          if (sent >= 64 * 1024 * 1024) return ctl.close();
+          sent += chunk.length;
+          ctl.enqueue(chunk);
+        },
+      });
+      const url = `${decodeURIComponent(offer.validationUrl)}&rendertime=1&memoryused=1`;
+      const res = await c
+        .raw(url, {
+          method: "POST",
+          headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+          body,
+          duplex: "half",
+        } as RequestInit)
+        .catch((err: unknown) => err as Error);
+      // Either the 413 arrives, or the connection is closed under the sender: in no case was the
+      // whole body read.
+      if (res instanceof Response) {
+        expect(res.status).toBe(413);
+        await res.text();
+      }
+      expect(sent).toBeLessThan(16 * 1024 * 1024);
+    });
+
     it("answers 304 without a session, and for wrong or replayed tokens", async () => {
       const { c, offer } = await holding("tokens", { frames: "1-3" });
       const url = decodeURIComponent(offer.validationUrl);

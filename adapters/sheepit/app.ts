@@ -82,6 +82,8 @@ export function sheepitRoutes(farm: Farm): Hono {
   const fail = (c: Context<AppEnv>, endpoint: Endpoint, err: unknown): Response => {
     const status = sheepitStatus(endpoint, err);
     if (err instanceof FarmError && err.kind === "too-large" && endpoint === "jobvalidate") {
+      // The rest of the body is not read: the connection closes after this answer.
+      c.header("Connection", "close");
       return xmlResponse(c, statusXml(endpoint, ValidateStatus.uploadFailed), 413);
     }
     if (status === null) {

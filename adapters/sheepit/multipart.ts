@@ -39,6 +39,7 @@ export async function readMultipart(
     throw new FarmError("invalid", `malformed multipart body: ${(err as Error).message}`, { field: opts.field });
   }
   const writes: Array<Promise<void>> = [];
+  const source = Readable.fromWeb(body as import("node:stream/web").ReadableStream);
   bb.on("field", (name, value) => {
     if (!(name in result.fields)) result.fields[name] = value;
   });
@@ -49,7 +50,9 @@ export async function readMultipart(
     }
     result.gotFile = true;
     stream.on("limit", () => {
+      // Past the cap nothing more is read: the request is cut off here, not drained to its end.
       result.truncated = true;
+      source.destroy(new Error("upload over the size cap"));
     });
     if (opts.sink === "text") {
       const chunks: Buffer[] = [];
@@ -68,9 +71,13 @@ export async function readMultipart(
     }
   });
   try {
-    await pipeline(Readable.fromWeb(body as import("node:stream/web").ReadableStream), bb as unknown as Writable);
+    await pipeline(source, bb as unknown as Writable);
     await Promise.all(writes);
   } catch (err) {
+    if (result.truncated) {
+      await Promise.allSettled(writes);
+      return result;
+    }
     if ((err as NodeJS.ErrnoException).code?.startsWith("E") && (err as NodeJS.ErrnoException).syscall) {
       throw new FarmError("storage", `cannot store the upload: ${(err as Error).message}`);
     }
