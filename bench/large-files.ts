@@ -6,9 +6,16 @@ import { SESSION_COOKIE } from "../adapters/sheepit/app.js";
 import { parseBytes } from "../src/app/config.js";
 import { renderClientsOf } from "../src/app/render-clients.js";
 import { createHttpApp } from "../src/app/server.js";
-import { buildRendererZip } from "../test/simulators/fake-renderer.js";
 import { type JobOffer, SheepItClient } from "../test/simulators/sheepit-client.js";
-import { type BenchFarm, createBenchFarm, listen, type MemoryPeak, printTable, withMemoryPeak } from "./support.js";
+import {
+  type BenchFarm,
+  createBenchFarm,
+  listen,
+  type MemoryPeak,
+  prepareSheepit,
+  printTable,
+  withMemoryPeak,
+} from "./support.js";
 
 /**
  * Large files through the SheepIt routes, with the gateway in this process, measuring this
@@ -175,14 +182,7 @@ export async function run(): Promise<void> {
   const server = await listen(createHttpApp(bf.farm).fetch);
   (bf.farm.config as { publicUrl: string }).publicUrl = server.url;
   try {
-    const scratch = path.join(bf.storageRoot, ".bench");
-    await rc.renderers.add(await buildRendererZip(scratch), {
-      name: "bench",
-      os: "linux",
-      bits: "64bit",
-      isDefault: true,
-    });
-    await rc.accounts.add("bench", PASSWORD);
+    const scratch = await prepareSheepit(bf, "bench", PASSWORD);
     const client = new SheepItClient({
       url: server.url,
       login: "bench",

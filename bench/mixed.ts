@@ -4,10 +4,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { findFreePort } from "../src/app/local-redis.js";
-import { renderClientsOf } from "../src/app/render-clients.js";
-import { buildRendererZip } from "../test/simulators/fake-renderer.js";
 import type { MixedClientJob, MixedClientResult } from "./mixed-clients.js";
-import { type BenchFarm, createBenchFarm, percentile, printTable } from "./support.js";
+import { type BenchFarm, createBenchFarm, percentile, prepareSheepit, printTable } from "./support.js";
 
 /**
  * One farm, two protocols, under load: BENCH_MIXED_SHEEPIT (50) simulated SheepIt clients and
@@ -102,14 +100,7 @@ async function round(gateways: number): Promise<RoundResult> {
   const started: Gateway[] = [];
   try {
     // What SheepIt clients need, written where every gateway process reads it (shared DATA_DIR).
-    const rc = renderClientsOf(bf.farm);
-    await rc.renderers.add(await buildRendererZip(path.join(bf.storageRoot, ".bench")), {
-      name: "bench",
-      os: "linux",
-      bits: "64bit",
-      isDefault: true,
-    });
-    await rc.accounts.add("mixed", PASSWORD);
+    await prepareSheepit(bf, "mixed", PASSWORD);
     for (let g = 0; g < gateways; g++) started.push(await startGateway(bf, dataDir));
     const urls = started.map((g) => g.url);
 

@@ -3,11 +3,18 @@ import path from "node:path";
 import { performance as perf } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { Hono } from "hono";
-import { renderClientsOf } from "../src/app/render-clients.js";
 import { createHttpApp } from "../src/app/server.js";
-import { buildRendererZip } from "../test/simulators/fake-renderer.js";
 import type { ClientJob, ClientResult } from "./sheepit-client-thread.js";
-import { type BenchFarm, createBenchFarm, listen, type Measured, measure, percentile, printTable } from "./support.js";
+import {
+  type BenchFarm,
+  createBenchFarm,
+  listen,
+  type Measured,
+  measure,
+  percentile,
+  prepareSheepit,
+  printTable,
+} from "./support.js";
 
 /**
  * SheepIt clients over HTTP against one gateway, next to a bare Hono route, in the same run:
@@ -67,15 +74,7 @@ async function round(
 }
 
 async function gatewayRound(bf: BenchFarm): Promise<Round> {
-  const rc = renderClientsOf(bf.farm);
-  const scratch = path.join(bf.storageRoot, ".bench");
-  await rc.renderers.add(await buildRendererZip(scratch), {
-    name: "bench",
-    os: "linux",
-    bits: "64bit",
-    isDefault: true,
-  });
-  await rc.accounts.add("bench", PASSWORD);
+  const scratch = await prepareSheepit(bf, "bench", PASSWORD);
   const dir = path.join(bf.storageRoot, "bench");
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "scene.blend"), "BLENDER".repeat(1000));

@@ -11,6 +11,8 @@ import { connectRedis } from "../adapters/redis/connection.js";
 import { loadConfig } from "../src/app/config.js";
 import { createFarm, type Farm } from "../src/app/farm.js";
 import { createLogger } from "../src/app/logger.js";
+import { renderClientsOf } from "../src/app/render-clients.js";
+import { buildRendererZip } from "../test/simulators/fake-renderer.js";
 
 /**
  * What bench modules share: the Redis bench/run.ts chose (REDIS_URL), farms under a key prefix of
@@ -193,4 +195,21 @@ export async function listen(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * What SheepIt clients need on a bench farm: the fake renderer (linux 64bit, default) and a user
+ * who may render. Answers the scratch folder (outside anything a job archives).
+ */
+export async function prepareSheepit(bf: BenchFarm, login: string, password: string): Promise<string> {
+  const rc = renderClientsOf(bf.farm);
+  const scratch = path.join(bf.storageRoot, ".bench");
+  await rc.renderers.add(await buildRendererZip(scratch), {
+    name: "bench",
+    os: "linux",
+    bits: "64bit",
+    isDefault: true,
+  });
+  await rc.accounts.add(login, password);
+  return scratch;
 }
