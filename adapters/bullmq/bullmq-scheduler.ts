@@ -7,6 +7,7 @@ import type { Job, JobNeeds } from "../../src/domain/jobs/job.js";
 import type { ClaimRequest, CompletionResult, FailureResult, Lease } from "../../src/domain/scheduling/capabilities.js";
 import type { Scheduler } from "../../src/domain/scheduling/scheduler.js";
 import type { Keys } from "../redis/keys.js";
+import { present, readHashes } from "../redis/read-hashes.js";
 import { JobQueues } from "./job-queues.js";
 import {
   recordClaim,
@@ -370,14 +371,15 @@ export class BullmqScheduler implements Scheduler {
   async sessionLeases(sessionId: string): Promise<Lease[]> {
     const ids = await this.redis.smembers(this.keys.sessionLeases(sessionId));
     if (ids.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hgetall(this.keys.lease(id));
-    const rows = (await pipe.exec()) ?? [];
+    const read = await readHashes(
+      this.redis,
+      ids.map((id) => this.keys.lease(id)),
+      leaseFromHash,
+    );
     const leases: Lease[] = [];
     const stale: string[] = [];
-    rows.forEach(([, h], k) => {
-      const lease = leaseFromHash(h as Record<string, string>);
-      if (lease && (h as Record<string, string>).state === "active") leases.push(lease);
+    read.forEach((lease, k) => {
+      if (lease?.state === "active") leases.push(lease);
       else stale.push(ids[k] as string);
     });
     // A lease whose every frame lock ran out is lost (the frames are back in line or taken).
@@ -609,14 +611,13 @@ export class BullmqScheduler implements Scheduler {
     const offset = page.offset ?? 0;
     const stop = page.limit === undefined ? -1 : offset + page.limit - 1;
     const ids = await this.redis.zrevrange(this.keys.jobLeases(jobId), offset, stop);
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hgetall(this.keys.lease(id));
-    const out: Lease[] = [];
-    for (const [, h] of (await pipe.exec()) ?? []) {
-      const l = leaseFromHash(h as Record<string, string>);
-      if (l) out.push(l);
-    }
-    return out;
+    return present(
+      await readHashes(
+        this.redis,
+        ids.map((id) => this.keys.lease(id)),
+        leaseFromHash,
+      ),
+    );
   }
 
   /** Runs a read-only claim selection: proves Redis runs the farm's scripts (readiness). */

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { AccountStore, LoginLimiter, RenderKeyInfo, User } from "../../src/domain/accounts/accounts.js";
 import type { Keys } from "./keys.js";
+import { present, readHashes } from "./read-hashes.js";
 
 function fromHash(h: Record<string, string>): User | null {
   if (!h.login) return null;
@@ -43,14 +44,13 @@ export class RedisAccountStore implements AccountStore {
 
   async list(): Promise<User[]> {
     const logins = (await this.redis.smembers(this.keys.users())).sort();
-    const pipe = this.redis.pipeline();
-    for (const l of logins) pipe.hgetall(this.keys.user(l));
-    const out: User[] = [];
-    for (const [, h] of (await pipe.exec()) ?? []) {
-      const u = fromHash(h as Record<string, string>);
-      if (u) out.push(u);
-    }
-    return out;
+    return present(
+      await readHashes(
+        this.redis,
+        logins.map((l) => this.keys.user(l)),
+        fromHash,
+      ),
+    );
   }
 
   async update(login: string, patch: Partial<Pick<User, "canRender" | "disabled" | "passwordHash">>): Promise<boolean> {

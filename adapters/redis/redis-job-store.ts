@@ -4,6 +4,7 @@ import type { Job, JobStatus } from "../../src/domain/jobs/job.js";
 import type { JobListFilter, JobStore } from "../../src/domain/jobs/job-store.js";
 import type { Keys } from "./keys.js";
 import { LuaScript } from "./lua-script.js";
+import { present, readHashes } from "./read-hashes.js";
 
 /** transitionJob: sets a job's status when it is one of the allowed ones; returns the previous status. */
 const transitionJob = new LuaScript(
@@ -105,19 +106,14 @@ export class RedisJobStore implements JobStore {
 
   async list(filter: JobListFilter = {}): Promise<Job[]> {
     const ids = await this.redis.zrevrange(this.keys.jobsByCreation(), 0, -1);
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hgetall(this.keys.job(id));
-    const rows = (await pipe.exec()) ?? [];
-    const jobs: Job[] = [];
-    for (const [err, h] of rows) {
-      if (err) throw err;
-      const job = jobFromHash(h as Record<string, string>);
-      if (!job) continue;
-      if (filter.statuses && !filter.statuses.includes(job.status)) continue;
-      jobs.push(job);
-      if (filter.limit && jobs.length >= filter.limit) break;
-    }
-    return jobs;
+    const jobs = present(
+      await readHashes(
+        this.redis,
+        ids.map((id) => this.keys.job(id)),
+        jobFromHash,
+      ),
+    ).filter((job) => !filter.statuses || filter.statuses.includes(job.status));
+    return filter.limit ? jobs.slice(0, filter.limit) : jobs;
   }
 
   async nextSheepitId(): Promise<number> {

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Protocol, Session, SessionStore } from "../../src/domain/sessions/session.js";
 import type { Keys } from "./keys.js";
 import { LuaScript } from "./lua-script.js";
+import { present, readHashes } from "./read-hashes.js";
 
 /**
  * getFreshSession: a session's fields, and when it was last seen at ARGV[2] or later, a request
@@ -106,14 +107,14 @@ export class RedisSessionStore implements SessionStore {
 
   async list(protocol?: Protocol): Promise<Session[]> {
     const ids = await this.redis.zrevrange(this.keys.sessionsSeen(), 0, -1);
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hgetall(this.keys.session(id));
-    const out: Session[] = [];
-    for (const [, h] of (await pipe.exec()) ?? []) {
-      const s = fromHash(h as Record<string, string>);
-      if (s && (!protocol || s.protocol === protocol)) out.push(s);
-    }
-    return out;
+    const sessions = present(
+      await readHashes(
+        this.redis,
+        ids.map((id) => this.keys.session(id)),
+        fromHash,
+      ),
+    );
+    return protocol ? sessions.filter((s) => s.protocol === protocol) : sessions;
   }
 
   unseenSince(ms: number): Promise<string[]> {

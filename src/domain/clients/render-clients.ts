@@ -1,7 +1,7 @@
 import type { AccountService, User } from "../accounts/accounts.js";
 import { FarmError } from "../errors.js";
 import type { FrameList } from "../jobs/frame-range.js";
-import { type Job, type JobNeeds, runnableStatuses } from "../jobs/job.js";
+import { finalStatuses, type Job, type JobNeeds, runnableStatuses } from "../jobs/job.js";
 import type { JobStore } from "../jobs/job-store.js";
 import { SIMPLE_BLENDER_RENDER } from "../jobs/job-types.js";
 import { frameOutputPath } from "../jobs/output-path.js";
@@ -342,14 +342,13 @@ export class RenderClientService {
     const wanted = [...new Set(md5s.map((m) => m.toLowerCase()))].slice(0, 1000);
     if (wanted.length === 0) return [];
     const jobIds = await this.d.state.jobsOfArchives(wanted);
-    const out: string[] = [];
-    for (let i = 0; i < wanted.length; i++) {
-      const jobId = jobIds[i];
-      if (!jobId) continue;
-      const job = await this.d.jobStore.get(jobId);
-      if (!job || ["completed", "canceled", "failed", "archived"].includes(job.status)) out.push(wanted[i] as string);
-    }
-    return out;
+    // The job records are read together (one round trip on the wire), not one after the other.
+    const jobs = await Promise.all(jobIds.map((id) => (id ? this.d.jobStore.get(id) : undefined)));
+    return wanted.filter((_, i) => {
+      if (!jobIds[i]) return false;
+      const job = jobs[i];
+      return !job || finalStatuses.has(job.status) || job.status === "archived";
+    });
   }
 
   private async stats(s: Session, user: User): Promise<FarmStats> {
@@ -392,20 +391,12 @@ export class RenderClientService {
     return { file: a.file, size: a.size, md5: a.md5 };
   }
 
-  private async jobIdOf(sheepitId: number): Promise<string | null> {
-    const known = this.jobIds.get(sheepitId);
-    if (known) return known;
-    const id = await this.d.jobStore.idForSheepitId(sheepitId);
-    if (id) remember(this.jobIds, sheepitId, id);
-    return id;
+  private jobIdOf(sheepitId: number): Promise<string | null> {
+    return cached(this.jobIds, sheepitId, () => this.d.jobStore.idForSheepitId(sheepitId));
   }
 
-  private async framesOf(jobId: string): Promise<FrameList | null> {
-    const known = this.frameLists.get(jobId);
-    if (known) return known;
-    const frames = await this.d.jobStore.frames(jobId);
-    if (frames) remember(this.frameLists, jobId, frames);
-    return frames;
+  private framesOf(jobId: string): Promise<FrameList | null> {
+    return cached(this.frameLists, jobId, () => this.d.jobStore.frames(jobId));
   }
 
   // ---- frames being rendered ------------------------------------------------------------------
@@ -620,9 +611,16 @@ export class RenderClientService {
   }
 }
 
-function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
-  if (map.size >= JOBS_KEPT) map.clear();
-  map.set(key, value);
+/** The value kept for `key`, else loaded and kept when found (values that never change while their job exists). */
+async function cached<K, V>(map: Map<K, V>, key: K, load: () => Promise<V | null>): Promise<V | null> {
+  const known = map.get(key);
+  if (known !== undefined) return known;
+  const value = await load();
+  if (value !== null) {
+    if (map.size >= JOBS_KEPT) map.clear();
+    map.set(key, value);
+  }
+  return value;
 }
 
 function capabilitiesOf(sessionId: string, req: FrameRequest): Capabilities {
