@@ -1,4 +1,3 @@
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testExr } from "./simulators/fake-renderer.js";
 import type { JobOffer, SheepItClient } from "./simulators/sheepit-client.js";
@@ -25,27 +24,8 @@ afterAll(async () => {
   await gw.close();
 });
 
-async function submit(name: string, priority = 50) {
-  const res = await fetch(`${gw.url}/api/jobs`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      type: "simple-blender-render",
-      name,
-      priority,
-      settings: {
-        filepath: gw.scene(name),
-        render_output: path.join(gw.storageRoot, "renders", name, "######"),
-        frames: "1-8",
-        chunk_size: 2,
-        images_or_video: "images",
-        format: "OPEN_EXR",
-        output_file_extension: ".exr",
-      },
-    }),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as { id: string };
+function submit(name: string, priority = 50) {
+  return gw.post(name, { frames: "1-8", chunk_size: 2 }, priority);
 }
 
 async function setStatus(id: string, status: string) {

@@ -35,31 +35,9 @@ afterEach(async () => {
 
 /** Submits the 48-frame, chunk-4 PNG job through the API, as a submitter would. */
 async function submit48(gw: SheepitGateway, name: string) {
-  const res = await fetch(`${gw.url}/api/jobs`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      type: "simple-blender-render",
-      name,
-      priority: 50,
-      settings: {
-        blender_cmd: "{blender}",
-        filepath: gw.scene(name),
-        render_output: path.join(gw.storageRoot, "renders", name, "######"),
-        frames: "1-48",
-        chunk_size: 4,
-        fps: 24,
-        extract_audio: false,
-        images_or_video: "images",
-        format: "PNG",
-        output_file_extension: ".png",
-      },
-      metadata: { project: "mixed" },
-    }),
-  });
-  expect(res.status).toBe(200);
-  const job = (await res.json()) as { id: string; settings: { render_output: string } };
-  return { ...job, renderOutput: job.settings.render_output, dir: path.join(gw.storageRoot, "renders", name) };
+  const job = await gw.post(name, { frames: "1-48", chunk_size: 4, format: "PNG", output_file_extension: ".png" });
+  const renderOutput = String(job.settings.render_output);
+  return { ...job, renderOutput, dir: path.join(gw.storageRoot, "renders", name) };
 }
 
 const completed = (gw: SheepitGateway, id: string) => async () => (await gw.farm.jobs.get(id)).status === "completed";
@@ -191,25 +169,7 @@ describe("one farm, two protocols", () => {
       TASK_TIMEOUT: "1500ms",
       SWEEP_INTERVAL: "150ms",
     });
-    const res = await fetch(`${gw.url}/api/jobs`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        type: "simple-blender-render",
-        name: "kill8",
-        priority: 50,
-        settings: {
-          filepath: gw.scene("kill8"),
-          render_output: path.join(gw.storageRoot, "renders", "kill8", "######"),
-          frames: "1-8",
-          chunk_size: 2,
-          images_or_video: "images",
-          format: "OPEN_EXR",
-          output_file_extension: ".exr",
-        },
-      }),
-    });
-    const job = (await res.json()) as { id: string };
+    const job = await gw.post("kill8", { frames: "1-8", chunk_size: 2 });
     // A SheepIt client takes a frame and vanishes.
     const doomed = gw.client("doomed", { instantImage: testExr() });
     expect(await doomed.login()).toBe(0);

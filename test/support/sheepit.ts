@@ -17,6 +17,15 @@ export interface SheepitGateway extends TestGateway {
   /** A blend file with a texture beside it, inside the storage root; answers the blend's path. */
   scene(name: string): string;
   submit(name: string, settings?: Record<string, unknown>, metadata?: Record<string, string>): Promise<Job>;
+  /**
+   * Submits the same job as `submit` through `POST /api/jobs`, as a submitter would (render output
+   * `renders/<name>/######`); expects 200 and answers the `Job` JSON.
+   */
+  post(
+    name: string,
+    settings?: Record<string, unknown>,
+    priority?: number,
+  ): Promise<{ id: string; settings: Record<string, unknown> }>;
   client(name: string, o?: Partial<ClientOptions>): SheepItClient;
 }
 
@@ -38,6 +47,30 @@ export async function startSheepitGateway(label: string, env: Record<string, str
     fs.writeFileSync(path.join(dir, "textures", "wood.png"), Buffer.alloc(2048, 7));
     return path.join(dir, "scene.blend");
   };
+  const jobDefinition = (
+    name: string,
+    settings: Record<string, unknown>,
+    metadata: Record<string, string>,
+    priority = 50,
+  ): JobDefinition => ({
+    type: "simple-blender-render",
+    name,
+    priority,
+    settings: {
+      blender_cmd: "{blender}",
+      filepath: scene(name),
+      render_output: path.join(gw.storageRoot, "renders", name, "frame_######"),
+      frames: "1-12",
+      chunk_size: 1,
+      fps: 24,
+      extract_audio: false,
+      images_or_video: "images",
+      format: "OPEN_EXR",
+      output_file_extension: ".exr",
+      ...settings,
+    },
+    metadata,
+  });
   const close = gw.close;
   return {
     ...gw,
@@ -45,27 +78,24 @@ export async function startSheepitGateway(label: string, env: Record<string, str
     scratch,
     rendererZip,
     scene,
+    async post(name, settings = {}, priority = 50) {
+      const res = await fetch(`${gw.url}/api/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(
+          jobDefinition(
+            name,
+            { render_output: path.join(gw.storageRoot, "renders", name, "######"), ...settings },
+            {},
+            priority,
+          ),
+        ),
+      });
+      if (res.status !== 200) throw new Error(`POST /api/jobs answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as { id: string; settings: Record<string, unknown> };
+    },
     async submit(name, settings = {}, metadata = {}) {
-      const def: JobDefinition = {
-        type: "simple-blender-render",
-        name,
-        priority: 50,
-        settings: {
-          blender_cmd: "{blender}",
-          filepath: scene(name),
-          render_output: path.join(gw.storageRoot, "renders", name, "frame_######"),
-          frames: "1-12",
-          chunk_size: 1,
-          fps: 24,
-          extract_audio: false,
-          images_or_video: "images",
-          format: "OPEN_EXR",
-          output_file_extension: ".exr",
-          ...settings,
-        },
-        metadata,
-      };
-      return gw.farm.jobs.submit(def);
+      return gw.farm.jobs.submit(jobDefinition(name, settings, metadata));
     },
     client(name, o = {}) {
       return new SheepItClient({
