@@ -1,7 +1,7 @@
-import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Farm } from "../../src/app/farm.js";
+import { originOf } from "../http/client-origin.js";
 import { errorJson } from "./errors.js";
 
 /** `Authorization: Basic base64(user:password)`; null when missing or malformed. */
@@ -37,13 +37,9 @@ export function workerId(c: Context): string {
   return c.get("sessionId" as never) as string;
 }
 
-/** The address the request came from; "" when the server does not say (e.g. in-process requests). */
+/** The address the request came from (through TRUSTED_PROXIES); "" when the server does not say (in-process requests). */
 export function remoteAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? "";
-  } catch {
-    return "";
-  }
+  return originOf(c).address;
 }
 
 /**

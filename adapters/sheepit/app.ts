@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import { Readable } from "node:stream";
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { type Context, Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import {
@@ -20,6 +19,7 @@ import type { AppEnv } from "../../src/app/http-env.js";
 import { renderClientsOf, VALIDATION_PATH } from "../../src/app/render-clients.js";
 import type { FarmStats } from "../../src/domain/clients/render-clients.js";
 import { FarmError } from "../../src/domain/errors.js";
+import { originOf } from "../http/client-origin.js";
 import { readMultipart } from "./multipart.js";
 import { formAndQuery, parseParams, queryParams, readText } from "./params.js";
 import { type Endpoint, sheepitStatus } from "./status.js";
@@ -52,11 +52,7 @@ function statsAttrs(s: FarmStats) {
 }
 
 function remoteAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? "unknown";
-  } catch {
-    return "unknown";
-  }
+  return originOf(c).address || "unknown";
 }
 
 /**

@@ -89,6 +89,8 @@ export const configSchema = z.object({
 
   // Flamenco workers.
   WORKER_ALLOWED_NETWORKS: cidrList,
+  /** Proxies whose X-Forwarded-For / -Host / -Proto are believed (see adapters/http/client-origin.ts). */
+  TRUSTED_PROXIES: cidrList,
   BLENDER_CMD_LINUX: z.string().default("blender --factory-startup --background"),
   BLENDER_CMD_WINDOWS: z.string().default("blender.exe --factory-startup --background"),
   BLENDER_CMD_DARWIN: z
@@ -121,8 +123,10 @@ export const configSchema = z.object({
 });
 
 export type Config = z.output<typeof configSchema> & {
-  /** Base URL clients reach the gateway at, without a trailing slash. */
+  /** Base URL clients reach the gateway at, without a trailing slash (`PUBLIC_URL`, else a guess from HOST and PORT). */
   publicUrl: string;
+  /** True when the operator set PUBLIC_URL; otherwise each client's URLs come from its own request. */
+  publicUrlSet: boolean;
   storageRoot: string;
   dataDir: string;
   renderersDir: string;
@@ -150,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...c,
     publicUrl,
+    publicUrlSet: c.PUBLIC_URL !== undefined,
     storageRoot: path.resolve(c.STORAGE_ROOT),
     dataDir,
     renderersDir: path.resolve(c.RENDERERS_DIR ?? path.join(dataDir, "renderers")),

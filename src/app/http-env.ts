@@ -1,3 +1,4 @@
+import type { ClientOrigin } from "../../adapters/http/client-origin.js";
 import type { Logger } from "./logger.js";
 
 /** What every request carries through the middleware chain (see server.ts). */
@@ -5,6 +6,8 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     log: Logger;
+    /** The caller's address and base URL (adapters/http/client-origin.ts). */
+    clientOrigin: ClientOrigin;
     /** Set by adapters once they know them; they end up in the request's log line. */
     sessionId?: string;
     jobId?: string;

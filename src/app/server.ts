@@ -6,6 +6,7 @@ import { errorJson } from "../../adapters/flamenco/errors.js";
 import { taskLogRoutes } from "../../adapters/flamenco/tasks.js";
 import { workerRoutes } from "../../adapters/flamenco/worker.js";
 import { workerMgtRoutes } from "../../adapters/flamenco/worker-mgt.js";
+import { clientOrigin } from "../../adapters/http/client-origin.js";
 import { sheepitRoutes } from "../../adapters/sheepit/app.js";
 import type { Farm } from "./farm.js";
 import { type AppEnv, protocolOf } from "./http-env.js";
@@ -52,6 +53,14 @@ export function createHttpApp(farm: Farm) {
       "request",
     );
   });
+
+  app.use(
+    clientOrigin({
+      publicUrl: farm.config.publicUrlSet ? farm.config.publicUrl : undefined,
+      fallbackUrl: farm.config.publicUrl,
+      trustedProxies: farm.config.TRUSTED_PROXIES,
+    }),
+  );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
