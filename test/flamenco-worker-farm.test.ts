@@ -237,7 +237,7 @@ describe("two gateway processes on one Redis", () => {
         nickname: "n",
         platform: "linux",
         taskTypes: [],
-        address: "",
+        address: "10.0.0.7",
       });
       await new Promise((r) => setTimeout(r, 150));
       // Concurrent sweeps: exactly one runs and times the worker out; within the interval no

@@ -157,6 +157,20 @@ export class Keys {
     return `${this.root}:sheepit:dims:${jobId}`;
   }
 
+  // ---- farm control ----
+  /** Hash: control token name → JSON {hash, created} (the token itself is never stored). */
+  controlTokens() {
+    return `${this.root}:control:tokens`;
+  }
+  /** Hash: SHA-256 of a control token → its name (the lookup of every bearer check). */
+  controlTokenHashes() {
+    return `${this.root}:control:token-hashes`;
+  }
+  /** Hash: control token name → ISO time it was last accepted. */
+  controlTokensUsed() {
+    return `${this.root}:control:tokens-used`;
+  }
+
   /** Anything else, namespaced: `{bw}:<parts>`. */
   other(...parts: string[]) {
     return [this.root, ...parts].join(":");

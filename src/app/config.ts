@@ -43,6 +43,27 @@ const bool = (fallback: boolean) =>
     .default(fallback ? "true" : "false")
     .transform((v) => ["1", "true", "yes", "on"].includes(v));
 
+const networks = (fallback: string) => z.string().default(fallback).transform(parseNetworkList);
+
+function parseNetworkList(raw: string, ctx: z.RefinementCtx): string[] {
+  const entries = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = entries.find((e) => !parseNetwork(e));
+  if (bad !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${bad}" is not a network (examples: 10.0.0.0/8, 192.168.1.7, fd00::/8)`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+}
+
+/** Loopback and the private (RFC 1918, ULA, link-local) networks. */
+export const PRIVATE_NETWORKS = "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,fe80::/10";
+
 const cidrList = z
   .string()
   .default("")
@@ -88,7 +109,12 @@ export const configSchema = z.object({
   MAX_JOB_FRAMES: int(1_000_000, 1, 2_000_000),
 
   // Flamenco workers.
-  WORKER_ALLOWED_NETWORKS: cidrList,
+  /** Where workers may register from (default: loopback and private networks). */
+  WORKER_ALLOWED_NETWORKS: networks(PRIVATE_NETWORKS),
+  /** Where farm control (jobs, tasks, worker management, metrics) is allowed without a token. */
+  CONTROL_ALLOWED_NETWORKS: networks("127.0.0.0/8,::1"),
+  /** Cap of a JSON API request body (adapters/http/control-auth.ts). */
+  JSON_BODY_MAX: bytes("1MB"),
   /** Proxies whose X-Forwarded-For / -Host / -Proto are believed (see adapters/http/client-origin.ts). */
   TRUSTED_PROXIES: cidrList,
   BLENDER_CMD_LINUX: z.string().default("blender --factory-startup --background"),

@@ -6,8 +6,13 @@ import { errorJson } from "../../adapters/flamenco/errors.js";
 import { taskLogRoutes } from "../../adapters/flamenco/tasks.js";
 import { workerRoutes } from "../../adapters/flamenco/worker.js";
 import { workerMgtRoutes } from "../../adapters/flamenco/worker-mgt.js";
+import { jsonBodyCap } from "../../adapters/http/body-caps.js";
 import { clientOrigin } from "../../adapters/http/client-origin.js";
+import { controlAuth } from "../../adapters/http/control-auth.js";
 import { sheepitRoutes } from "../../adapters/sheepit/app.js";
+import { sheepitBodyCaps, sheepitFallback, sheepitXmlErrors } from "../../adapters/sheepit/fallback.js";
+import { clientAborted } from "./aborted.js";
+import { controlTokensOf } from "./control.js";
 import type { Farm } from "./farm.js";
 import { type AppEnv, protocolOf } from "./http-env.js";
 import { Metrics } from "./metrics.js";
@@ -36,11 +41,13 @@ export function createHttpApp(farm: Farm) {
     await next();
     const elapsed = performance.now() - started;
     const ms = Math.round(elapsed * 10) / 10;
-    const status = c.res.status;
+    // A client that left mid-request is not a server error: logged as aborted (499, nginx's code).
+    const aborted = clientAborted(c);
+    const status = aborted ? 499 : c.res.status;
     const protocol = protocolOf(c.req.path);
     const route = status === 404 && routePath(c) === "*" ? "unmatched" : routePath(c);
     metrics.observeRequest(protocol, c.req.method, route, status, elapsed / 1000);
-    log[status >= 500 ? "error" : "info"](
+    log[aborted ? "warn" : status >= 500 ? "error" : "info"](
       {
         method: c.req.method,
         path: c.req.path,
@@ -49,6 +56,7 @@ export function createHttpApp(farm: Farm) {
         ms,
         session: c.get("sessionId"),
         job: c.get("jobId"),
+        ...(aborted ? { aborted: true } : {}),
       },
       "request",
     );
@@ -61,6 +69,17 @@ export function createHttpApp(farm: Farm) {
       trustedProxies: farm.config.TRUSTED_PROXIES,
     }),
   );
+
+  // Farm control needs CONTROL_ALLOWED_NETWORKS or a control token; render clients pass.
+  app.use(
+    controlAuth({
+      allowedNetworks: farm.config.CONTROL_ALLOWED_NETWORKS,
+      verifyToken: (token) => controlTokensOf(farm).verify(token),
+    }),
+  );
+  app.use(jsonBodyCap(farm.config.JSON_BODY_MAX));
+  app.use(sheepitXmlErrors());
+  app.use(sheepitBodyCaps());
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
@@ -77,6 +96,7 @@ export function createHttpApp(farm: Farm) {
 
   app.route("/api", flamencoApi(farm, flamencoGroups));
   for (const group of rootGroups) app.route("/", group(farm));
+  app.route("/", sheepitFallback());
 
   app.notFound((c) => errorJson(c, 404, `no route ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {

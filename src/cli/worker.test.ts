@@ -28,7 +28,7 @@ describe("bellwether worker", () => {
       nickname: "box-7",
       platform: "linux",
       taskTypes: ["blender"],
-      address: "",
+      address: "10.0.0.7",
     });
     expect(await run("list")).toBe(0);
     expect(out.join("\n")).toMatch(new RegExp(`${w.id}\\s+starting\\s+.*box-7`));

@@ -1,0 +1,94 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import {
+  ConfigStatus,
+  JobRequestStatus,
+  KeepAliveStatus,
+  ReportStatus,
+  ValidateStatus,
+} from "../../contracts/sheepit/index.js";
+import { statusXml, XML_CONTENT_TYPE } from "./xml.js";
+
+/**
+ * The edges of SheepIt's endpoints, outside adapters/sheepit/app.ts: body caps for the form
+ * endpoints, an XML answer for unknown paths and wrong methods under `/server/` and `/account.php`,
+ * and XML for any other error answer there that is not XML yet. Real clients parse every answer
+ * as XML, so nothing under these paths answers JSON or plain text.
+ */
+
+/** The answer's root element and status code of each endpoint when the request is refused. */
+const refusal: Record<string, [root: string, status: number]> = {
+  "/server/config.php": ["config", ConfigStatus.missingParameter],
+  "/server/request_job.php": ["jobrequest", JobRequestStatus.badRequest],
+  "/server/send_frame.php": ["jobvalidate", ValidateStatus.uploadFailed],
+  "/server/keepmealive.php": ["keepmealive", KeepAliveStatus.stop],
+  "/server/error.php": ["error", ReportStatus.badRequest],
+  "/server/speedtest.php": ["speedtest", ReportStatus.badRequest],
+  "/account.php": ["account", 400],
+};
+
+/** Body caps per endpoint (bytes); the frame upload has `UPLOAD_MAX` of its own. */
+const caps: Record<string, number> = {
+  "/server/request_job.php": 1024 * 1024, // a <cache> list of up to 10 000 archives
+  "/server/error.php": 8 * 1024 * 1024, // a client's log (the first 1 MB is kept)
+};
+/** The cap of every other form endpoint. */
+export const SHEEPIT_FORM_MAX = 64 * 1024;
+
+export function isSheepitPath(path: string): boolean {
+  return path.startsWith("/server/") || path === "/account.php";
+}
+
+function xmlRefusal(c: Context, httpStatus: 400 | 404 | 405 | 413, extra: Record<string, string> = {}): Response {
+  const [root, status] = refusal[c.req.path] ?? ["error", httpStatus];
+  return c.body(statusXml(root, status), httpStatus, { "Content-Type": XML_CONTENT_TYPE, ...extra });
+}
+
+/** Caps the bodies of SheepIt's form endpoints: 413 in the endpoint's XML past the cap, unread rest. */
+export function sheepitBodyCaps(): MiddlewareHandler {
+  const limits = new Map<number, MiddlewareHandler>();
+  const limitOf = (maxSize: number) => {
+    let m = limits.get(maxSize);
+    if (!m) {
+      m = bodyLimit({ maxSize, onError: (c) => xmlRefusal(c, 413, { Connection: "close" }) });
+      limits.set(maxSize, m);
+    }
+    return m;
+  };
+  return async (c, next) => {
+    const path = c.req.path;
+    if (!isSheepitPath(path) || path === "/server/send_frame.php") return next();
+    return limitOf(caps[path] ?? SHEEPIT_FORM_MAX)(c, next);
+  };
+}
+
+/** Turns an error answer on a SheepIt path that is not XML (a plain-text 404, say) into the endpoint's XML. */
+export function sheepitXmlErrors(): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    if (!isSheepitPath(c.req.path)) return;
+    const res = c.res;
+    if (res.status < 400 || res.status === 416) return;
+    if ((res.headers.get("content-type") ?? "").startsWith("text/xml")) return;
+    const [root, status] = refusal[c.req.path] ?? ["error", res.status];
+    const headers = new Headers(res.headers);
+    headers.set("Content-Type", XML_CONTENT_TYPE);
+    headers.delete("Content-Length");
+    c.res = undefined;
+    c.res = new Response(statusXml(root, status), { status: res.status, headers });
+  };
+}
+
+/**
+ * Mounted after SheepIt's routes: any other method or path under `/server/` and `/account.php`
+ * answers in XML (405 for a known endpoint, 404 for an unknown one), never the JSON 404 of the API.
+ */
+export function sheepitFallback(): Hono {
+  const app = new Hono();
+  const answer = (c: Context) =>
+    xmlRefusal(c, c.req.path in refusal || c.req.path === "/server/archive.php" ? 405 : 404);
+  app.all("/server/*", answer);
+  app.all("/account.php", answer);
+  return app;
+}
