@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/app/config.js";
+import { controlTokensOf } from "../src/app/control.js";
 import { createFarm, type Farm } from "../src/app/farm.js";
 import { createLogger } from "../src/app/logger.js";
 import { renderClientsOf } from "../src/app/render-clients.js";
@@ -45,9 +46,13 @@ const requestLine = (reqId: string) => lines.find((l) => l.msg === "request" && 
 
 describe("request logs", () => {
   it("log each request as one JSON line with request id, protocol, route, status and job", async () => {
+    // An in-process request has no client address, so control needs a token; it is never logged.
+    const { token } = await controlTokensOf(farm).add("logs");
+    const refused = await app.request("/api/jobs", { headers: { "x-request-id": "req-refused-1" } });
+    expect(refused.status).toBe(403);
     const res = await app.request("/api/jobs", {
       method: "POST",
-      headers: { "content-type": "application/json", "x-request-id": "req-submit-1" },
+      headers: { "content-type": "application/json", "x-request-id": "req-submit-1", authorization: `Bearer ${token}` },
       body: JSON.stringify(exampleJob(`/tmp/${prefix}`, { frames: "1-3" })),
     });
     expect(res.status).toBe(200);
@@ -62,6 +67,9 @@ describe("request logs", () => {
       job: job.id,
     });
     expect(typeof requestLine("req-submit-1")?.ms).toBe("number");
+    expect(requestLine("req-refused-1")).toMatchObject({ status: 403, path: "/api/jobs" });
+    expect(JSON.stringify(lines)).not.toContain(token);
+    expect(JSON.stringify(lines).toLowerCase()).not.toContain("bearer");
   });
 
   it("name the SheepIt session, and never log passwords", async () => {
