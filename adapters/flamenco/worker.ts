@@ -45,7 +45,7 @@ export function assignedTaskToWire(t: AssignedTask): AssignedTaskWire {
 }
 
 /**
- * The worker API: `register-worker` (open, or limited to WORKER_ALLOWED_NETWORKS), then with
+ * The worker API: `register-worker` (from WORKER_ALLOWED_NETWORKS: loopback and private networks by default), then with
  * HTTP Basic auth `sign-on`, `sign-off`, `state`, `state-changed`, `task` and `task/{task_id}`.
  */
 export function workerRoutes(farm: Farm) {

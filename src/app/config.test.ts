@@ -40,6 +40,9 @@ describe("loadConfig", () => {
     ["UPLOAD_MAX", "big"],
     ["REDIS_PREFIX", "a b"],
     ["MAINTENANCE", "maybe"],
+    ["CONTROL_ALLOWED_NETWORKS", "192.168.1.0/33"],
+    ["WORKER_ALLOWED_NETWORKS", "lan"],
+    ["JSON_BODY_MAX", "huge"],
   ])("stops on a bad %s with one line naming it", (name, value) => {
     try {
       loadConfig({ [name]: value });
@@ -49,6 +52,25 @@ describe("loadConfig", () => {
       expect((err as Error).message).toMatch(new RegExp(`^invalid ${name}=`));
       expect((err as Error).message).not.toContain("\n");
     }
+  });
+
+  it("guards farm control to loopback and worker registration to private networks by default", () => {
+    const c = loadConfig({});
+    expect(c.CONTROL_ALLOWED_NETWORKS).toEqual(["127.0.0.0/8", "::1"]);
+    expect(c.WORKER_ALLOWED_NETWORKS).toEqual([
+      "127.0.0.0/8",
+      "::1",
+      "10.0.0.0/8",
+      "172.16.0.0/12",
+      "192.168.0.0/16",
+      "fc00::/7",
+      "fe80::/10",
+    ]);
+    expect(c.JSON_BODY_MAX).toBe(1024 ** 2);
+    expect(loadConfig({ CONTROL_ALLOWED_NETWORKS: "192.168.1.0/24, ::1" }).CONTROL_ALLOWED_NETWORKS).toEqual([
+      "192.168.1.0/24",
+      "::1",
+    ]);
   });
 
   it("treats empty variables as unset", () => {

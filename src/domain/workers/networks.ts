@@ -18,8 +18,9 @@ export function plainAddress(address: string): string {
 }
 
 /**
- * The networks workers may register from (`WORKER_ALLOWED_NETWORKS`). Empty: registration is
- * open to every address.
+ * A list of networks (`WORKER_ALLOWED_NETWORKS`, `CONTROL_ALLOWED_NETWORKS`, `TRUSTED_PROXIES`).
+ * An empty list allows every address (the config never passes one for workers: its default is the
+ * private networks; control auth treats an empty list as none).
  */
 export class AllowedNetworks {
   private readonly list = new BlockList();
