@@ -19,6 +19,7 @@ import type { AppEnv } from "../../src/app/http-env.js";
 import { renderClientsOf, VALIDATION_PATH } from "../../src/app/render-clients.js";
 import type { FarmStats } from "../../src/domain/clients/render-clients.js";
 import { FarmError } from "../../src/domain/errors.js";
+import { clientAborted } from "../http/client-aborted.js";
 import { originOf } from "../http/client-origin.js";
 import { readMultipart } from "./multipart.js";
 import { formAndQuery, parseParams, queryParams, readText } from "./params.js";
@@ -83,7 +84,7 @@ export function sheepitRoutes(farm: Farm): Hono {
       return xmlResponse(c, statusXml(endpoint, ValidateStatus.uploadFailed), 413);
     }
     if (status === null) {
-      c.get("log")?.error({ err, endpoint }, "SheepIt request failed");
+      c.get("log")?.[clientAborted(c) ? "warn" : "error"]({ err, endpoint }, "SheepIt request failed");
       if (endpoint === "jobvalidate") return xmlResponse(c, statusXml(endpoint, ValidateStatus.uploadFailed));
       return c.body(statusXml(endpoint, 503), 503, { "Content-Type": XML_CONTENT_TYPE });
     }
