@@ -289,6 +289,28 @@ describe("body caps", () => {
     expect(res.headers.get("content-type")).toContain("text/xml");
     expect(await res.text()).toMatch(/<config status="104"/);
   });
+
+  it("cuts a chunked SheepIt body off at its cap with an XML 413", async () => {
+    const big = "x".repeat(200 * 1024);
+    const a = await new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+      const req = http.request(`${gw.url}/server/speedtest.php`, {
+        method: "POST",
+        headers: { "content-type": "application/xml", "transfer-encoding": "chunked" },
+      });
+      req.on("response", (res) => {
+        let body = "";
+        res.on("data", (d) => {
+          body += d;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"]), body }));
+      });
+      req.on("error", reject);
+      req.write(`<speedtest>${big}`);
+    });
+    expect(a.status).toBe(413);
+    expect(a.type).toContain("text/xml");
+    expect(a.body).toMatch(/<speedtest status="300"/);
+  });
 });
 
 describe("SheepIt paths", () => {

@@ -1,6 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import {
   ConfigStatus,
   JobRequestStatus,
@@ -8,6 +7,7 @@ import {
   ReportStatus,
   ValidateStatus,
 } from "../../contracts/sheepit/index.js";
+import { FarmError } from "../../src/domain/errors.js";
 import { statusXml, XML_CONTENT_TYPE } from "./xml.js";
 
 /**
@@ -45,21 +45,44 @@ function xmlRefusal(c: Context, httpStatus: 400 | 404 | 405 | 413, extra: Record
   return c.body(statusXml(root, status), httpStatus, { "Content-Type": XML_CONTENT_TYPE, ...extra });
 }
 
-/** Caps the bodies of SheepIt's form endpoints: 413 in the endpoint's XML past the cap, unread rest. */
+/**
+ * Caps the bodies of SheepIt's form endpoints: 413 in the endpoint's XML past the cap, the rest
+ * unread. A declared Content-Length is judged before anything is read; a chunked body is counted
+ * while the endpoint reads it (so a slow body still counts as a request in flight), and its read
+ * fails at the cap.
+ */
 export function sheepitBodyCaps(): MiddlewareHandler {
-  const limits = new Map<number, MiddlewareHandler>();
-  const limitOf = (maxSize: number) => {
-    let m = limits.get(maxSize);
-    if (!m) {
-      m = bodyLimit({ maxSize, onError: (c) => xmlRefusal(c, 413, { Connection: "close" }) });
-      limits.set(maxSize, m);
-    }
-    return m;
-  };
   return async (c, next) => {
     const path = c.req.path;
-    if (!isSheepitPath(path) || path === "/server/send_frame.php") return next();
-    return limitOf(caps[path] ?? SHEEPIT_FORM_MAX)(c, next);
+    const body = c.req.raw.body;
+    if (!isSheepitPath(path) || path === "/server/send_frame.php" || !body) return next();
+    const max = caps[path] ?? SHEEPIT_FORM_MAX;
+    const tooLarge = () => xmlRefusal(c, 413, { Connection: "close" });
+    const declared = c.req.raw.headers.get("content-length");
+    if (declared !== null && !c.req.raw.headers.has("transfer-encoding")) {
+      return Number(declared) > max ? tooLarge() : next();
+    }
+    let seen = 0;
+    let over = false;
+    const counted = body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, ctl) {
+          seen += chunk.byteLength;
+          if (seen > max) {
+            over = true;
+            ctl.error(new FarmError("too-large", `the request body is larger than ${max} bytes`));
+            return;
+          }
+          ctl.enqueue(chunk);
+        },
+      }),
+    );
+    c.req.raw = new Request(c.req.raw, { body: counted, duplex: "half" } as RequestInit);
+    await next();
+    if (over) {
+      c.res = undefined;
+      c.res = tooLarge();
+    }
   };
 }
 
