@@ -289,6 +289,24 @@ describe("the Flamenco worker API", () => {
     expect((await gw.farm.jobs.get(jobId)).completedFrames).toBe(0);
   });
 
+  it("ends each log chunk with a line break, so chunks never run together, trimmed or not", async () => {
+    await submit({ frames: "1", chunk_size: 1 }, 600);
+    const w = await new WorkerClient(gw.url).awake();
+    const t = await takeTask(w);
+    expectNoContent(await w.update(t.uuid, { log: 'args ["--render-frame", "1..3"]' }));
+    expectNoContent(await w.update(t.uuid, { log: "pid=18776\nFra:1 Mem:12M" }));
+    expectNoContent(await w.update(t.uuid, { log: "already ends\n" }));
+    let log = (await http(gw.url, "GET", `/api/tasks/${t.uuid}/log`)).text;
+    expect(log).toMatch(/\nargs \["--render-frame", "1\.\.3"\]\npid=18776\nFra:1 Mem:12M\nalready ends\n$/);
+    // Past the cap (4 KiB here), lines without breaks are still whole lines after the trimming.
+    for (let i = 0; i < 40; i++) expectNoContent(await w.update(t.uuid, { log: `chunk ${i} ${"-".repeat(200)}` }));
+    log = (await http(gw.url, "GET", `/api/tasks/${t.uuid}/log`)).text;
+    expect(log).toMatch(/^\[earlier lines of this log were dropped[^\n]*\n/);
+    expect(log.endsWith(`chunk 39 ${"-".repeat(200)}\n`)).toBe(true);
+    for (const line of log.split("\n").slice(1, -1)) expect(line).toMatch(/^chunk \d+ -{200}$/);
+    expectNoContent(await w.update(t.uuid, { taskStatus: "completed" }));
+  });
+
   it("keeps each task's log bounded, dropping the oldest lines", async () => {
     await submit({ frames: "1", chunk_size: 1 }, 600);
     const w = await new WorkerClient(gw.url).awake();

@@ -237,6 +237,23 @@ export class BullmqScheduler implements Scheduler {
     if (Object.keys(fields).length > 0) await this.redis.hset(this.keys.schedJob(jobId), fields);
   }
 
+  async needs(jobId: string): Promise<JobNeeds | null> {
+    const [device, ram, vram, time] = await this.redis.hmget(
+      this.keys.schedJob(jobId),
+      "device",
+      "ram",
+      "vram",
+      "time",
+    );
+    if (device === null) return null;
+    return {
+      device: device === "cpu" || device === "gpu" ? device : "any",
+      ramKb: Number(ram) || 0,
+      vramBytes: Number(vram) || 0,
+      renderSeconds: Number(time) || 0,
+    };
+  }
+
   async claim(req: ClaimRequest): Promise<Lease | null> {
     const { caps } = req;
     const raw = await selectJobs.run<string[]>(

@@ -6,7 +6,8 @@ import { LuaScript } from "./lua-script.js";
 
 /**
  * noteTask: replaces the task's activity (a field of its lease hash) and appends to its log (a
- * string). A log past its cap keeps its newest three quarters, cut at a line start, behind a
+ * string). Each appended chunk ends with a line break (one is added when it has none), so chunks
+ * never run together. A log past its cap keeps its newest three quarters, cut at a line start, behind a
  * marker, so trimming happens once per quarter of the cap, not on every append.
  *
  * KEYS[1] lease hash, KEYS[2] log
@@ -18,7 +19,9 @@ const noteTask = new LuaScript(
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'activity', ARGV[4]) end
 if ARGV[1] == '' then return 1 end
-local n = redis.call('APPEND', KEYS[2], ARGV[1])
+local text = ARGV[1]
+if string.sub(text, -1) ~= '\\n' then text = text .. '\\n' end
+local n = redis.call('APPEND', KEYS[2], text)
 local cap = tonumber(ARGV[2])
 if n > cap then
   local keep = math.floor(cap * 3 / 4)

@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -149,6 +150,57 @@ describe.skipIf(!haveRedisServer)("startLocalRedis with a real redis-server", ()
     const c2 = client(second.url);
     await c2.connect();
     expect(await c2.get("bw:owner")).toBe("first");
+  });
+
+  it("shuts down a redis-server left behind by a dead gateway, losing nothing, and starts afresh", async () => {
+    const dir = path.join(dataDir, "redis");
+    fs.mkdirSync(dir, { recursive: true });
+    const port = await findFreePort();
+    // An orphan as a SIGKILLed gateway leaves it: our flags, our directory, an owner that is gone.
+    const orphan = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--appendonly",
+        "yes",
+        "--dir",
+        dir,
+        "--save",
+        "",
+        "--pidfile",
+        path.join(dir, "redis-server.pid"),
+      ],
+      { cwd: dir, stdio: "ignore", detached: true },
+    );
+    const orphanExited = new Promise((r) => orphan.once("exit", r));
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+    fs.writeFileSync(path.join(dir, "gateway.owner"), JSON.stringify({ pid: Number(dead.stdout), port }));
+    const c0 = client(`redis://127.0.0.1:${port}`);
+    for (let i = 0; ; i++) {
+      try {
+        await c0.connect();
+        break;
+      } catch (err) {
+        if (i > 100) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    await c0.set("bw:left-behind", "frame-7");
+    await c0.set("bw:last-write", "x"); // no time for an everysec fsync: SHUTDOWN must flush it
+    while (!fs.existsSync(path.join(dir, "redis-server.pid"))) await new Promise((r) => setTimeout(r, 20));
+
+    const fresh = await startLocalRedis({ dataDir, logger });
+    started.push(fresh);
+    await orphanExited; // the orphan is gone, not just ignored
+    const c1 = client(fresh.url);
+    await c1.connect();
+    expect(await c1.get("bw:left-behind")).toBe("frame-7");
+    expect(await c1.get("bw:last-write")).toBe("x");
+    const pid = Number(fs.readFileSync(path.join(dir, "redis-server.pid"), "utf8"));
+    expect(pid).not.toBe(orphan.pid);
   });
 
   it("fails with redis-server's own output when it cannot start", async () => {

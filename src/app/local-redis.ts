@@ -31,6 +31,12 @@ export type StartLocalRedisOptions = {
   readyTimeoutMs?: number;
   /** How long stop() waits after SHUTDOWN, and again after SIGTERM, before escalating. Default 5 s. */
   stopTimeoutMs?: number;
+  /**
+   * On Linux, start redis-server through `setpriv --pdeathsig SIGTERM` (when setpriv is on the
+   * search path) so it shuts down (flushing its append-only file) when this process dies, even by
+   * SIGKILL. Default true.
+   */
+  dieWithParent?: boolean;
 };
 
 export const REDIS_SERVER_MISSING_MESSAGE = [
@@ -91,14 +97,20 @@ export function findFreePort(): Promise<number> {
 const OUTPUT_LINES_KEPT = 20;
 const PIDFILE = "redis-server.pid";
 
+const OWNERFILE = "gateway.owner";
+
+/** Written next to the pid file once redis-server is ready: which process started it, on which port. */
+type Owner = { pid: number; port: number };
+
 /**
  * Two redis-servers must never share one append-only file. A redis-server still running on this
  * directory (its pid file names a live process that, where /proc can tell, is a redis-server
- * working in this directory) belongs to a gateway that is running, or was left behind by one
- * that died without stop(); either way starting is refused with a message saying what to do.
- * A stale pid file is removed.
+ * working in this directory) either belongs to a gateway that is running (starting is refused
+ * with a message saying what to do), or was left behind by one that died without stop() (killed
+ * with SIGKILL, say): then it is shut down cleanly (SHUTDOWN, which flushes the append-only file,
+ * so nothing is lost) and a fresh one is started on the same files. A stale pid file is removed.
  */
-async function refuseIfInUse(dir: string): Promise<void> {
+async function takeOverDir(dir: string, log: Logger, graceMs: number): Promise<void> {
   const pidfile = path.join(dir, PIDFILE);
   let pid: number;
   try {
@@ -106,32 +118,23 @@ async function refuseIfInUse(dir: string): Promise<void> {
   } catch {
     return;
   }
-  let running = false;
-  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
-    try {
-      process.kill(pid, 0);
-      running = true;
-    } catch (err) {
-      running = (err as NodeJS.ErrnoException).code === "EPERM";
-    }
-  }
-  if (running) {
-    try {
-      const [stat, cwd, cmdline, ownDir] = await Promise.all([
-        fs.promises.readFile(`/proc/${pid}/stat`, "utf8"),
-        fs.promises.realpath(`/proc/${pid}/cwd`),
-        fs.promises.readFile(`/proc/${pid}/cmdline`, "utf8"),
-        fs.promises.realpath(dir),
-      ]);
-      const zombie = /^\S+ \(.*\) Z/.test(stat);
-      running = !zombie && cwd === ownDir && cmdline.includes("redis-server");
-    } catch {
-      // No /proc here (macOS) or not allowed to look: trust the pid file.
-    }
-  }
+  const owner = await readOwner(dir);
+  const running = await isOurRedis(pid, dir);
   if (!running) {
     await fs.promises.rm(pidfile, { force: true });
+    await fs.promises.rm(path.join(dir, OWNERFILE), { force: true });
     return;
+  }
+  if (await ownerIsGone(pid, owner)) {
+    log.warn(
+      { pid },
+      "a redis-server left behind by a gateway that died is still running on this data directory; shutting it down",
+    );
+    if (await shutDownOrphan(pid, owner?.port ?? (await portOf(pid)), graceMs)) {
+      await fs.promises.rm(pidfile, { force: true });
+      await fs.promises.rm(path.join(dir, OWNERFILE), { force: true });
+      return;
+    }
   }
   throw new RedisStartError(
     [
@@ -142,6 +145,101 @@ async function refuseIfInUse(dir: string): Promise<void> {
   );
 }
 
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The fields of /proc/<pid>/stat after the command name: [state, ppid, ...]; undefined without /proc. */
+async function procStat(pid: number): Promise<string[] | undefined> {
+  try {
+    const stat = await fs.promises.readFile(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+async function isOurRedis(pid: number, dir: string): Promise<boolean> {
+  if (pid === process.pid || !alive(pid)) return false;
+  try {
+    const [stat, cwd, cmdline, ownDir] = await Promise.all([
+      procStat(pid),
+      fs.promises.realpath(`/proc/${pid}/cwd`),
+      fs.promises.readFile(`/proc/${pid}/cmdline`, "utf8"),
+      fs.promises.realpath(dir),
+    ]);
+    return stat?.[0] !== "Z" && cwd === ownDir && cmdline.includes("redis-server");
+  } catch {
+    // No /proc here (macOS) or not allowed to look: trust the pid file.
+    return true;
+  }
+}
+
+async function readOwner(dir: string): Promise<Owner | undefined> {
+  try {
+    const o = JSON.parse(await fs.promises.readFile(path.join(dir, OWNERFILE), "utf8")) as Partial<Owner>;
+    return Number.isInteger(o.pid) && Number.isInteger(o.port) ? (o as Owner) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when the process that started redis-server `pid` has gone. Where /proc tells the server's
+ * parent: its parent is no longer the owner (an orphan is re-parented), or, with no owner file,
+ * its parent is init or dead. Elsewhere: the owner named in the owner file is not alive.
+ */
+async function ownerIsGone(pid: number, owner: Owner | undefined): Promise<boolean> {
+  const stat = await procStat(pid);
+  if (stat) {
+    const ppid = Number(stat[1]);
+    if (owner) return ppid !== owner.pid;
+    return ppid === 1 || !alive(ppid);
+  }
+  return owner !== undefined && !alive(owner.pid);
+}
+
+async function portOf(pid: number): Promise<number | undefined> {
+  try {
+    const args = (await fs.promises.readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
+    const i = args.indexOf("--port");
+    const port = i >= 0 ? Number(args[i + 1]) : Number.NaN;
+    return Number.isInteger(port) && port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ends an orphaned redis-server gracefully: SHUTDOWN on its port when the server there is that
+ * process, else SIGTERM (on which redis-server also flushes the append-only file). Never SIGKILL:
+ * false if it is still running after `graceMs`.
+ */
+async function shutDownOrphan(pid: number, port: number | undefined, graceMs: number): Promise<boolean> {
+  if (port !== undefined && (await answersAs(port, pid, 2_000))) {
+    await sendCommand(port, "SHUTDOWN", 2_000).catch(() => undefined);
+  } else {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // gone already
+    }
+  }
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const stat = await procStat(pid);
+    if (!alive(pid) || stat?.[0] === "Z") return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function startLocalRedis(opts: StartLocalRedisOptions): Promise<LocalRedis> {
   const binary = findOnPath("redis-server", opts.searchPath);
   if (!binary) throw new RedisServerMissingError();
@@ -149,7 +247,7 @@ export async function startLocalRedis(opts: StartLocalRedisOptions): Promise<Loc
   const dir = path.resolve(opts.dataDir, "redis");
   await fs.promises.mkdir(dir, { recursive: true });
   const log = opts.logger.child({ component: "redis-server" });
-  await refuseIfInUse(dir);
+  await takeOverDir(dir, log, opts.stopTimeoutMs ?? 10_000);
 
   // A port picked by findFreePort can be taken before redis-server binds it; retry then.
   const attempts = opts.port === undefined ? 3 : 1;
@@ -196,7 +294,17 @@ async function startOnce(
   ];
   // detached: its own process group, so a Ctrl-C meant for the gateway does not stop Redis
   // under it; the gateway stops Redis itself, last, through stop().
-  const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], cwd: dir, detached: true });
+  // setpriv --pdeathsig: redis-server gets SIGTERM (and flushes its append-only file) when this
+  // process dies, even by SIGKILL; setpriv execs redis-server, so the pid stays the same.
+  const setpriv =
+    process.platform === "linux" && opts.dieWithParent !== false ? findOnPath("setpriv", opts.searchPath) : undefined;
+  const child = setpriv
+    ? spawn(setpriv, ["--pdeathsig", "SIGTERM", binary, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+        cwd: dir,
+        detached: true,
+      })
+    : spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], cwd: dir, detached: true });
 
   const recent: string[] = [];
   const remember = (line: string) => {
@@ -277,12 +385,15 @@ async function startOnce(
   }
 
   log.debug({ url, dir, pid: child.pid }, "local redis-server ready");
+  const ownerFile = path.join(dir, OWNERFILE);
+  await fs.promises.writeFile(ownerFile, `${JSON.stringify({ pid: process.pid, port } satisfies Owner)}\n`);
 
   let stopPromise: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopPromise ??= (async () => {
       stopping = true;
       await stopChild(child, exited, port, opts.stopTimeoutMs ?? 5_000, log);
+      await fs.promises.rm(ownerFile, { force: true });
     })();
     return stopPromise;
   };

@@ -47,6 +47,14 @@ describe("bellwether job", () => {
     await expect(t.farm.jobs.get(job.id)).rejects.toMatchObject({ kind: "not-found" });
   });
 
+  it("shows the needs the scheduler uses, raised after submission, not the stale ones", async () => {
+    const job = await t.farm.jobs.submit(exampleJob(t.storageRoot, { frames: "1-2" }));
+    expect(job.needs.renderSeconds).toBe(0);
+    await t.farm.scheduler.setNeeds(job.id, { renderSeconds: 61, ramKb: 2048 });
+    await run("show", job.id);
+    expect(JSON.parse(out.join("\n")).needs).toEqual({ ...job.needs, renderSeconds: 61, ramKb: 2048 });
+  });
+
   it("rejects bad arguments with a usage error", async () => {
     await expect(run("show")).rejects.toThrow(/job id is required/);
     await expect(run("priority", "x", "high")).rejects.toThrow(/whole-number priority/);

@@ -61,7 +61,10 @@ export const jobGroup: CliGroup = {
       description: "one job with its settings and progress (JSON)",
       async run(ctx, args) {
         const farm = await ctx.farm();
-        ctx.out(JSON.stringify(await farm.jobs.get(idArg(args)), null, 2));
+        const job = await farm.jobs.get(idArg(args));
+        // The needs the scheduler works with (raised as clients report them), not those at submission.
+        const needs = await farm.scheduler.needs(job.id);
+        ctx.out(JSON.stringify(needs ? { ...job, needs } : job, null, 2));
         return 0;
       },
     },

@@ -6,6 +6,7 @@ import { createLogger } from "../app/logger.js";
 import { openRedis, type RedisHandle } from "../app/runtime.js";
 import { version } from "../app/version.js";
 import { type CliContext, type CliGroup, parseArgs, UsageError } from "./command.js";
+import { exitQuietlyOnEpipe } from "./epipe.js";
 import { jobGroup } from "./job.js";
 import { rendererGroup } from "./renderer.js";
 import { tokenGroup } from "./token.js";
@@ -29,6 +30,7 @@ function help(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [groupName, commandName, ...rest] = argv;
+  if (groupName !== "start") exitQuietlyOnEpipe();
   if (!groupName || groupName === "help" || groupName === "--help" || groupName === "-h") {
     process.stdout.write(`${help()}\n`);
     return groupName ? 0 : 2;

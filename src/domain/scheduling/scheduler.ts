@@ -47,6 +47,8 @@ export interface Scheduler {
   setRunnable(jobId: string, runnable: boolean): Promise<void>;
   /** Updates what the job is known to need from clients. */
   setNeeds(jobId: string, needs: Partial<JobNeeds>): Promise<void>;
+  /** What the scheduler holds the job to need now (raised by setNeeds); null for an unknown job. */
+  needs(jobId: string): Promise<JobNeeds | null>;
   /** Puts frames (by index) back in line again with their counts undone (job requeued). */
   requeueFrames(jobId: string, indices: number[]): Promise<void>;
   /** Removes the job's queue entirely. */
