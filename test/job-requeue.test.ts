@@ -30,7 +30,8 @@ const cli = async (cmd: string, ...argv: string[]) => {
   return out.join("\n");
 };
 
-async function api(method: string, route: string, json?: unknown) {
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers read field by field
+async function api(method: string, route: string, json?: unknown): Promise<{ status: number; body: any }> {
   return http(gw.url, method, `/api${route}`, json === undefined ? {} : { json });
 }
 

@@ -734,11 +734,7 @@ export class BullmqScheduler implements Scheduler {
   /** Forgets who failed the job: blocklist, failure counts, failure lists (job requeued). */
   async clearFailures(jobId: string): Promise<void> {
     const lists = await this.scanKeys(`${this.keys.schedJob(jobId)}:sfail:*`);
-    await clearFailureLists.run(
-      this.redis,
-      [this.keys.blocklist(jobId), this.keys.failureCounts(jobId), ...lists],
-      [],
-    );
+    await clearFailureLists.run(this.redis, [this.keys.blocklist(jobId), this.keys.failureCounts(jobId), ...lists], []);
   }
 
   private async scanKeys(pattern: string): Promise<string[]> {
