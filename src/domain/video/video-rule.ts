@@ -118,3 +118,13 @@ export function videoActivity(
   if (runner === "gateway") return "video waits for the gateway's ffmpeg (no ffmpeg-capable worker is signed on)";
   return "video waits for an ffmpeg-capable worker (none is signed on; GATEWAY_FFMPEG is off)";
 }
+
+/** A signed-on client that can make a video now: an awake Flamenco worker with the `ffmpeg` type, seen lately. */
+export function canRunFfmpeg(
+  s: { protocol: string; status: string; lastSeen: number; caps: { taskTypes: readonly string[] } },
+  seenSince: number,
+): boolean {
+  return (
+    s.protocol === "flamenco" && s.status === "awake" && s.lastSeen >= seenSince && s.caps.taskTypes.includes("ffmpeg")
+  );
+}
