@@ -56,6 +56,14 @@ async function counts(jobId: string) {
   const shown = JSON.parse(await cli("show", jobId)) as { completedFrames: number; failedFrames: number };
   expect(tasks.body.frames.completed).toBe(shown.completedFrames);
   expect(tasks.body.frames.failed).toBe(shown.failedFrames);
+  // The job is the only one of its gateway here, so the farm's frame gauges are its counts.
+  const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+  const gauge = (state: string) =>
+    Number(new RegExp(`bellwether_frames\\{state="${state}"\\} (\\d+)`).exec(metrics)?.[1]);
+  expect({ completed: gauge("completed"), failed: gauge("failed") }).toEqual({
+    completed: shown.completedFrames,
+    failed: shown.failedFrames,
+  });
   return { status: job.body.status as string, completed: shown.completedFrames, failed: shown.failedFrames };
 }
 
@@ -126,6 +134,35 @@ describe("requeue", () => {
       await gw.close();
       gw = main;
     }
+  });
+
+  it("lists each piece of work once: a retried chunk shows its outcome and attempts, no stale queued entry", async () => {
+    const job = await gw.farm.jobs.submit(
+      exampleJob(gw.storageRoot, { frames: "1-6", chunk_size: 3, fps: undefined }, 999),
+    );
+    const [w1, w2, w3] = await Promise.all(
+      ["retry-a", "retry-b", "retry-c"].map((n) => new WorkerClient(gw.url, n, "linux", ["blender"]).awake()),
+    );
+    // render-1-3 fails softly on w1 and is completed by w2 on its second attempt.
+    const first = await takeTask(w1 as WorkerClient);
+    expect(first?.name).toBe("render-1-3");
+    expect((await w1?.update(first?.uuid as string, { taskStatus: "failed" }))?.status).toBe(204);
+    const retry = await takeTask(w2 as WorkerClient);
+    expect(retry?.name).toBe("render-1-3");
+    expect((await w2?.update(retry?.uuid as string, { taskStatus: "completed" }))?.status).toBe(204);
+    // render-4-6 is given back by w3 signing off, then taken by w1 and kept active.
+    const given = await takeTask(w3 as WorkerClient);
+    expect(given?.name).toBe("render-4-6");
+    expect((await w3?.call("POST", "/api/worker/sign-off"))?.status).toBe(204);
+    const again = await takeTask(w1 as WorkerClient);
+    expect(again?.name).toBe("render-4-6");
+
+    const tasks = (await api("GET", `/jobs/${job.id}/tasks`)).body.tasks as Array<Record<string, unknown>>;
+    expect(tasks.map((t) => `${t.name}:${t.status}:${t.attempt}`)).toEqual([
+      "render-4-6:active:2",
+      "render-1-3:completed:2",
+    ]);
+    expect(tasks.map((t) => t.id)).toEqual([again?.uuid, retry?.uuid]);
   });
 });
 
