@@ -169,6 +169,7 @@ describe("Flamenco job API over HTTP", () => {
       ["a choice not offered", () => withSettings({ images_or_video: "gif" }), /settings\.images_or_video/],
       ["a malformed frame range", () => withSettings({ frames: "1-x" }), /settings\.frames/],
       ["a backwards frame range", () => withSettings({ frames: "10-1" }), /settings\.frames/],
+      ["a space inside a number ('1 10' is not frame 110)", () => withSettings({ frames: "1 10" }), /settings\.frames/],
       ["an empty frame range", () => withSettings({ frames: "" }), /settings\.frames/],
       ["chunk_size 0", () => withSettings({ chunk_size: 0 }), /settings\.chunk_size/],
       [
