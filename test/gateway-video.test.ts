@@ -62,6 +62,9 @@ describe("the job's video", () => {
         expect.objectContaining({ name: "frames-to-video", status: "queued", task_type: "ffmpeg" }),
       ]),
     );
+    const waiting = listed.tasks.find((t: { name: string }) => t.name === "frames-to-video");
+    const one = await api(gw, `/tasks/${waiting.id}`);
+    expect(one).toMatchObject({ id: waiting.id, job_id: posted.id, status: "queued", task_type: "ffmpeg" });
     await renderWithSheepit(gw, posted.id, 8);
     await waitFor(async () => (await gw.farm.jobs.get(posted.id)).status === "completed", 30_000);
 

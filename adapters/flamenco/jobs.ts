@@ -12,7 +12,12 @@ import {
   type Task as TaskWire,
 } from "../../contracts/flamenco/index.js";
 import type { Farm } from "../../src/app/farm.js";
-import { heldByGateway, jobVideoActivity, waitingVideoTaskId } from "../../src/app/video-view.js";
+import {
+  heldByGateway,
+  jobOfWaitingVideoTask,
+  jobVideoActivity,
+  waitingVideoTaskId,
+} from "../../src/app/video-view.js";
 import { FarmError } from "../../src/domain/errors.js";
 import type { Job } from "../../src/domain/jobs/job.js";
 import { jobTypes } from "../../src/domain/jobs/job-types.js";
@@ -61,6 +66,26 @@ async function tasksToWire(farm: Farm, leases: Lease[], priority: number): Promi
         : {}),
     };
   });
+}
+
+/** The video task of a job before any client took it, as a `Task`, when `taskId` names one. */
+async function waitingVideoTask(farm: Farm, taskId: string): Promise<TaskWire | null> {
+  const job = await farm.jobStore.get(jobOfWaitingVideoTask(taskId));
+  if (!job?.hasVideo) return null;
+  const [newest] = await farm.scheduler.jobLeases(job.id, { limit: 1 });
+  if (newest?.phase === "video") return null;
+  return {
+    id: taskId,
+    job_id: job.id,
+    name: "frames-to-video",
+    status: "queued",
+    priority: job.priority,
+    task_type: "ffmpeg",
+    created: job.created,
+    updated: job.updated,
+    frames: [],
+    attempt: 1,
+  };
 }
 
 /**
@@ -161,7 +186,11 @@ export function jobRoutes(farm: Farm) {
   app.get("/tasks/:task_id", async (c) => {
     const { task_id } = params(c.req.param(), TaskIdParam);
     const lease = await farm.work.lease(task_id);
-    if (!lease) throw new FarmError("not-found", `no task ${task_id}`);
+    if (!lease) {
+      const waiting = await waitingVideoTask(farm, task_id);
+      if (waiting) return c.json(waiting);
+      throw new FarmError("not-found", `no task ${task_id}`);
+    }
     const job = await farm.jobs.get(lease.jobId);
     const [task] = await tasksToWire(farm, [lease], job.priority);
     return c.json(task);

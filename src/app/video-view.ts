@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Job } from "../domain/jobs/job.js";
 import type { Lease } from "../domain/scheduling/capabilities.js";
 import { videoActivity, videoRunner } from "../domain/video/video-rule.js";
@@ -24,10 +23,14 @@ export async function jobVideoActivity(farm: Farm, job: Job, newestVideo?: Lease
 }
 
 /**
- * The id the job's video task shows before any client took it: stable per job (a UUID made from
- * the job id), so the task list names the same waiting task on every read.
+ * The id the job's video task shows before any client took it: the job id with its hex digits
+ * flipped (version and variant kept), so it is a UUID, stable per job, and leads back to the job.
  */
 export function waitingVideoTaskId(jobId: string): string {
-  const h = createHash("sha1").update(`${jobId}:frames-to-video`).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((Number.parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+  return [...jobId.toLowerCase()]
+    .map((ch, k) => (k === 14 || k === 19 || ch === "-" ? ch : (Number.parseInt(ch, 16) ^ 0xa).toString(16)))
+    .join("");
 }
+
+/** The job whose waiting video task has this id (the same flip undone). */
+export const jobOfWaitingVideoTask = waitingVideoTaskId;
