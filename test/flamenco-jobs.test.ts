@@ -120,7 +120,8 @@ describe("Flamenco job API over HTTP", () => {
     expect(byKey.get("chunk_size")).toMatchObject({ type: "int32", default: 1 });
     expect(byKey.get("frames")).toMatchObject({ type: "string", required: true });
     expect(byKey.get("render_output")).toMatchObject({ type: "string", required: true, subtype: "hashed_file_path" });
-    expect(byKey.get("fps")).toMatchObject({ type: "int32" });
+    // Blender's rate is fps / fps_base (23.976, 29.97): a float, as later Managers declare it.
+    expect(byKey.get("fps")).toMatchObject({ type: "float" });
     expect(byKey.get("extract_audio")).toMatchObject({ type: "bool", default: true });
     expect(byKey.get("images_or_video")).toMatchObject({
       type: "string",
@@ -164,10 +165,11 @@ describe("Flamenco job API over HTTP", () => {
     const cases: Array<[string, () => SubmittedJob | string, RegExp]> = [
       ["a missing required setting", () => withSettings({}, ["frames"]), /settings\.frames/],
       ["a setting of the wrong type", () => withSettings({ chunk_size: "3" }), /settings\.chunk_size/],
-      ["a float where an int32 is due", () => withSettings({ fps: 23.976 }), /settings\.fps/],
+      ["a float where an int32 is due", () => withSettings({ chunk_size: 2.5 }), /settings\.chunk_size/],
       ["a choice not offered", () => withSettings({ images_or_video: "gif" }), /settings\.images_or_video/],
       ["a malformed frame range", () => withSettings({ frames: "1-x" }), /settings\.frames/],
       ["a backwards frame range", () => withSettings({ frames: "10-1" }), /settings\.frames/],
+      ["a space inside a number ('1 10' is not frame 110)", () => withSettings({ frames: "1 10" }), /settings\.frames/],
       ["an empty frame range", () => withSettings({ frames: "" }), /settings\.frames/],
       ["chunk_size 0", () => withSettings({ chunk_size: 0 }), /settings\.chunk_size/],
       [

@@ -137,7 +137,8 @@ describe("the Flamenco worker API", () => {
         name: "frames-to-video",
         parameters: expect.objectContaining({
           exe: "ffmpeg",
-          argsBefore: [],
+          // The input rate goes before -i, or ffmpeg reads the images at 25 frames/s.
+          argsBefore: ["-framerate", "24"],
           fps: 24,
           inputGlob: path.join(dir, "*.png"),
           outputFile: path.join(dir, "scene123-1-4.mp4"),

@@ -154,6 +154,13 @@ describe("job control over the API", () => {
     expect(res.status).toBe(200);
     expect(res.body.frames).toEqual({ total: 4, completed: 2, failed: 0 });
     expect(res.body.tasks).toEqual([
+      // The job's video task is listed before any client took it, with what it waits for.
+      expect.objectContaining({
+        name: "frames-to-video",
+        status: "queued",
+        task_type: "ffmpeg",
+        activity: "video follows once every frame is rendered",
+      }),
       expect.objectContaining({ id: b?.lease.id, name: "render-3,4", status: "active", frames: [3, 4] }),
       expect.objectContaining({
         id: a?.lease.id,

@@ -9,6 +9,7 @@ import type { Scheduler } from "../../src/domain/scheduling/scheduler.js";
 import type { Keys } from "../redis/keys.js";
 import { present, readHashes } from "../redis/read-hashes.js";
 import { JobQueues } from "./job-queues.js";
+import { clearFailureLists, requeueVideo } from "./requeue-scripts.js";
 import {
   recordClaim,
   recordCompletion,
@@ -703,6 +704,7 @@ export class BullmqScheduler implements Scheduler {
   }
 
   async requeueFrames(jobId: string, indices: number[]): Promise<void> {
+    if (indices.length === 0) return;
     const runs = await this.redis.hget(this.keys.job(jobId), "runs");
     if (!runs) return;
     const list = new FrameList(JSON.parse(runs));
@@ -732,6 +734,35 @@ export class BullmqScheduler implements Scheduler {
         })),
       );
     }
+  }
+
+  /** Puts a video task that did not complete back in line, its failure undone (job requeued). */
+  async requeueVideo(jobId: string): Promise<boolean> {
+    const video = await BullJob.fromId(this.queues.queue(jobId), VIDEO_ID);
+    await video?.remove().catch(() => undefined);
+    const was = await requeueVideo.run<number>(
+      this.redis,
+      [this.keys.job(jobId), this.keys.frameStates(jobId), this.keys.schedJob(jobId)],
+      [],
+    );
+    return was === 1;
+  }
+
+  /** Forgets who failed the job: blocklist, failure counts, failure lists (job requeued). */
+  async clearFailures(jobId: string): Promise<void> {
+    const lists = await this.scanKeys(`${this.keys.schedJob(jobId)}:sfail:*`);
+    await clearFailureLists.run(this.redis, [this.keys.blocklist(jobId), this.keys.failureCounts(jobId), ...lists], []);
+  }
+
+  private async scanKeys(pattern: string): Promise<string[]> {
+    const found: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
+      cursor = next;
+      found.push(...keys);
+    } while (cursor !== "0");
+    return [...new Set(found)];
   }
 
   async removeJob(jobId: string): Promise<void> {

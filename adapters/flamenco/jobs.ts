@@ -12,10 +12,17 @@ import {
   type Task as TaskWire,
 } from "../../contracts/flamenco/index.js";
 import type { Farm } from "../../src/app/farm.js";
+import {
+  heldByGateway,
+  jobOfWaitingVideoTask,
+  jobVideoActivity,
+  waitingVideoTaskId,
+} from "../../src/app/video-view.js";
 import { FarmError } from "../../src/domain/errors.js";
 import type { Job } from "../../src/domain/jobs/job.js";
 import { jobTypes } from "../../src/domain/jobs/job-types.js";
 import type { Lease } from "../../src/domain/scheduling/capabilities.js";
+import { currentTasks } from "../../src/domain/scheduling/job-task-list.js";
 import { taskName, taskStatus } from "../../src/domain/scheduling/task-view.js";
 import { jsonBody, params } from "./validate.js";
 
@@ -54,8 +61,31 @@ async function tasksToWire(farm: Farm, leases: Lease[], priority: number): Promi
       frames: l.frames,
       attempt: l.attempt,
       ...(s ? { worker: { id: s.id, name: s.name, protocol: s.protocol } } : {}),
+      ...(!s && heldByGateway(l)
+        ? { worker: { id: l.sessionId, name: "gateway ffmpeg", protocol: "gateway" as const } }
+        : {}),
     };
   });
+}
+
+/** The video task of a job before any client took it, as a `Task`, when `taskId` names one. */
+async function waitingVideoTask(farm: Farm, taskId: string): Promise<TaskWire | null> {
+  const job = await farm.jobStore.get(jobOfWaitingVideoTask(taskId));
+  if (!job?.hasVideo) return null;
+  const [newest] = await farm.scheduler.jobLeases(job.id, { limit: 1 });
+  if (newest?.phase === "video") return null;
+  return {
+    id: taskId,
+    job_id: job.id,
+    name: "frames-to-video",
+    status: "queued",
+    priority: job.priority,
+    task_type: "ffmpeg",
+    created: job.created,
+    updated: job.updated,
+    frames: [],
+    attempt: 1,
+  };
 }
 
 /**
@@ -72,7 +102,8 @@ export function jobRoutes(farm: Farm) {
     const body = await jsonBody(c, SubmittedJob);
     const job = await farm.jobs.submit(body);
     c.set("jobId" as never, job.id as never);
-    return c.json(jobToWire(job));
+    const activity = await jobVideoActivity(farm, job);
+    return c.json({ ...jobToWire(job), ...(activity ? { activity } : {}) });
   });
 
   app.get("/jobs", async (c) => {
@@ -86,7 +117,9 @@ export function jobRoutes(farm: Farm) {
 
   app.get("/jobs/:job_id", async (c) => {
     const { job_id } = params(c.req.param(), JobIdParam);
-    return c.json(jobToWire(await farm.jobs.get(job_id)));
+    const job = await farm.jobs.get(job_id);
+    const activity = await jobVideoActivity(farm, job);
+    return c.json({ ...jobToWire(job), ...(activity ? { activity } : {}) });
   });
 
   app.delete("/jobs/:job_id", async (c) => {
@@ -113,20 +146,39 @@ export function jobRoutes(farm: Farm) {
     const { job_id } = params(c.req.param(), JobIdParam);
     const page = params(c.req.query(), PageQuery);
     const job = await farm.jobs.get(job_id);
-    const leases = await farm.jobs.tasks(job_id, page);
+    // Each piece of work once, with its true state (older leases of retried frames are history).
+    const leases = currentTasks(await farm.jobs.tasks(job_id, page));
     const tasks = await tasksToWire(farm, leases, job.priority);
+    const video = leases.find((l) => l.phase === "video");
+    const activity = await jobVideoActivity(farm, job, video);
+    const summaries = tasks.map(({ id, name, status, priority, task_type, updated, frames, attempt, worker }) => ({
+      id,
+      name,
+      status,
+      priority,
+      task_type,
+      updated,
+      frames,
+      attempt,
+      ...(worker ? { worker } : {}),
+      ...(id === video?.id && activity ? { activity } : {}),
+    }));
+    // The video task is in the list before any client took it, with what it waits for.
+    if (job.hasVideo && !video && (page.offset ?? 0) === 0) {
+      summaries.unshift({
+        id: waitingVideoTaskId(job.id),
+        name: "frames-to-video",
+        status: "queued",
+        priority: job.priority,
+        task_type: "ffmpeg",
+        updated: job.updated,
+        frames: [],
+        attempt: 1,
+        ...(activity ? { activity } : {}),
+      });
+    }
     return c.json({
-      tasks: tasks.map(({ id, name, status, priority, task_type, updated, frames, attempt, worker }) => ({
-        id,
-        name,
-        status,
-        priority,
-        task_type,
-        updated,
-        frames,
-        attempt,
-        ...(worker ? { worker } : {}),
-      })),
+      tasks: summaries,
       frames: { total: job.frameCount, completed: job.completedFrames, failed: job.failedFrames },
     });
   });
@@ -134,7 +186,11 @@ export function jobRoutes(farm: Farm) {
   app.get("/tasks/:task_id", async (c) => {
     const { task_id } = params(c.req.param(), TaskIdParam);
     const lease = await farm.work.lease(task_id);
-    if (!lease) throw new FarmError("not-found", `no task ${task_id}`);
+    if (!lease) {
+      const waiting = await waitingVideoTask(farm, task_id);
+      if (waiting) return c.json(waiting);
+      throw new FarmError("not-found", `no task ${task_id}`);
+    }
     const job = await farm.jobs.get(lease.jobId);
     const [task] = await tasksToWire(farm, [lease], job.priority);
     return c.json(task);

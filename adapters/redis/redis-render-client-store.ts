@@ -157,14 +157,20 @@ export class RedisRenderClientStore implements RenderClientStore {
     const ids = await this.redis.zrange(this.keys.runnable(), 0, -1);
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hmget(this.keys.job(id), "total", "completed", "failed");
+    for (const id of ids) pipe.hget(this.keys.schedJob(id), "tasktype");
     pipe.zcount(this.keys.sessionsSeen(), seenSince, "+inf");
     const rows = (await pipe.exec()) ?? [];
     let framesRemaining = 0;
-    for (const [, v] of rows.slice(0, ids.length)) {
+    let jobsWaiting = 0;
+    rows.slice(0, ids.length).forEach(([, v], k) => {
       const [total, completed, failed] = (v as Array<string | null>).map((x) => Number(x ?? 0));
-      framesRemaining += Math.max(0, (total ?? 0) - (completed ?? 0) - (failed ?? 0));
-    }
-    const connected = Number(rows[ids.length]?.[1] ?? 0);
-    return { framesRemaining, jobsWaiting: ids.length, connected };
+      const left = Math.max(0, (total ?? 0) - (completed ?? 0) - (failed ?? 0));
+      // Only jobs with frames a SheepIt client can render now (not a job whose video alone is left).
+      if (left === 0 || rows[ids.length + k]?.[1] !== "blender") return;
+      framesRemaining += left;
+      jobsWaiting += 1;
+    });
+    const connected = Number(rows[2 * ids.length]?.[1] ?? 0);
+    return { framesRemaining, jobsWaiting, connected };
   }
 }

@@ -33,7 +33,7 @@ export const JobsQueryResult = z.object({ jobs: z.array(Job) }).meta({ id: "Jobs
 
 /** Who holds or held a task: a Flamenco worker or a SheepIt client. */
 export const TaskWorker = z
-  .object({ id: z.string(), name: z.string(), protocol: z.enum(["flamenco", "sheepit"]) })
+  .object({ id: z.string(), name: z.string(), protocol: z.enum(["flamenco", "sheepit", "gateway"]) })
   .meta({ id: "TaskWorker" });
 
 export const TaskSummary = z
@@ -48,6 +48,8 @@ export const TaskSummary = z
     /** 1 for a first try; n when a frame of it had been handed out n - 1 times before. */
     attempt: z.number().int().min(1),
     worker: TaskWorker.optional(),
+    /** Why the task waits or who runs it (the job's video task). */
+    activity: z.string().optional(),
   })
   .meta({ id: "TaskSummary" });
 

@@ -31,6 +31,8 @@ export const Job = z
     created: z.iso.datetime(),
     updated: z.iso.datetime(),
     status: JobStatus,
+    /** What the job waits for, when it does (e.g. who will make its video). */
+    activity: z.string().optional(),
   })
   .meta({ id: "Job" });
 export type Job = z.infer<typeof Job>;

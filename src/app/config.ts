@@ -126,6 +126,9 @@ export const configSchema = z.object({
   FFMPEG_CMD_WINDOWS: z.string().default("ffmpeg.exe"),
   FFMPEG_CMD_DARWIN: z.string().default("ffmpeg"),
   TASK_LOG_MAX: bytes("1MB"),
+  /** The gateway makes a job's video with its own ffmpeg when no signed-on worker can. */
+  GATEWAY_FFMPEG: bool(true),
+  FFMPEG_CMD: z.string().min(1).default("ffmpeg"),
 
   // SheepIt clients.
   MIN_CLIENT_VERSION: z.string().default("0.0.0"),

@@ -9,6 +9,7 @@ import { JobService } from "../domain/jobs/job-service.js";
 import { WorkService } from "../domain/scheduling/work-service.js";
 import { WorkerService } from "../domain/workers/worker-service.js";
 import type { Config } from "./config.js";
+import { GatewayVideo } from "./gateway-video.js";
 import type { Logger } from "./logger.js";
 
 /**
@@ -28,6 +29,8 @@ export interface Farm {
   jobStore: RedisJobStore;
   /** Flamenco workers: registration, auth, states, tasks and their updates, liveness. */
   workers: WorkerService;
+  /** The gateway's own ffmpeg: makes videos no signed-on worker can (GATEWAY_FFMPEG). */
+  video: GatewayVideo;
   /** Resolves when Redis answers and the queues are usable; rejects with the reason otherwise. */
   ready(): Promise<void>;
   /** Runs the periodic checks once (stalled leases, timed-out sessions, video tasks). */
@@ -73,9 +76,30 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
       darwin: { blender: config.BLENDER_CMD_DARWIN, ffmpeg: config.FFMPEG_CMD_DARWIN },
     },
   });
+  const video = new GatewayVideo(
+    {
+      redis,
+      keys,
+      scheduler,
+      work,
+      jobs,
+      sessions,
+      logger,
+      workerStore: new RedisWorkerStore(redis, keys, config.TASK_LOG_MAX),
+    },
+    {
+      enabled: config.GATEWAY_FFMPEG,
+      ffmpegCmd: config.FFMPEG_CMD,
+      leaseMs: config.TASK_TIMEOUT,
+      workerTimeoutMs: config.WORKER_TIMEOUT,
+      sweepIntervalMs: config.SWEEP_INTERVAL,
+      logMax: config.TASK_LOG_MAX,
+    },
+  );
   const sweepers = new Map<string, () => Promise<void>>([
     ["scheduler", () => scheduler.sweep()],
     ["flamenco-workers", async () => void (await workers.sweep())],
+    ["gateway-video", () => video.sweep()],
   ]);
   return {
     config,
@@ -89,6 +113,7 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
     sessions,
     jobStore,
     workers,
+    video,
     async ready() {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -114,6 +139,7 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
       }
     },
     async close() {
+      await video.close();
       await scheduler.close();
     },
   };

@@ -71,7 +71,10 @@ export const jobGroup: CliGroup = {
     cancel: setStatus("cancel-requested", "cancel a job; held frames are taken back"),
     pause: setStatus("paused", "stop handing out a job's frames"),
     resume: setStatus("queued", "resume a paused job"),
-    requeue: setStatus("requeued", "put failed frames (or all, when completed) back in line"),
+    requeue: setStatus(
+      "requeued",
+      "put what is not done back in line (failed frames and a failed video; all frames of a completed job), blocklist and failure lists cleared",
+    ),
     priority: {
       usage: "<job-id> <priority>",
       description: "change a job's priority (higher first)",

@@ -32,6 +32,8 @@ export function createTestFarm(label: string, env: Record<string, string> = {}):
     DATA_DIR: path.join(storageRoot, ".data"),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     SWEEP_INTERVAL: "200ms",
+    // Tests that want the gateway to make videos itself turn it on.
+    GATEWAY_FFMPEG: "false",
     ...env,
   };
   const make = (owner: boolean): TestFarm => {

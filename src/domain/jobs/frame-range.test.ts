@@ -57,3 +57,16 @@ describe("formatFrameArg", () => {
     expect(formatFrameArg([9, 1, 3, 2, 5])).toBe("1..3,5,9");
   });
 });
+
+describe("whitespace in frame ranges", () => {
+  it("is allowed around numbers and separators", () => {
+    expect(FrameList.parse(" 1 - 10 , 20 ").toString()).toBe("1-10,20");
+    expect(FrameList.parse("1 .. 3,\t5").toString()).toBe("1-3,5");
+  });
+
+  it("is refused inside a number: '1 10' is not frame 110", () => {
+    for (const bad of ["1 10", "1-1 0", "- 5", "1 .. 2 3"]) {
+      expect(() => FrameList.parse(bad, "settings.frames")).toThrow(/settings\.frames/);
+    }
+  });
+});

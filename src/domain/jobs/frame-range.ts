@@ -2,8 +2,9 @@ import { invalid } from "../errors.js";
 
 /**
  * A job's frames as Flamenco writes them: comma-separated parts, each `N` or `A-B` (inclusive;
- * `A..B` too), whitespace ignored, de-duplicated and sorted. Kept as sorted, disjoint, inclusive
- * runs so a million frames cost a few numbers, with O(log runs) lookups by index.
+ * `A..B` too), whitespace allowed around numbers and separators but never inside a number,
+ * de-duplicated and sorted. Kept as sorted, disjoint, inclusive runs so a million frames cost a
+ * few numbers, with O(log runs) lookups by index.
  */
 export class FrameList {
   /** Runs `[first, last]`, sorted, disjoint and not adjacent. */
@@ -25,11 +26,12 @@ export class FrameList {
 
   /** Parses a frame range; `field` names the setting in the error. */
   static parse(spec: string, field = "frames", maxFrames = Number.MAX_SAFE_INTEGER): FrameList {
-    const parts = spec.replace(/\s+/g, "").split(",");
+    // Whitespace only around numbers and separators: "1 - 10 , 20" is fine, "1 10" is not 110.
+    const parts = spec.split(",");
     const raw: Array<[number, number]> = [];
     let total = 0;
     for (const part of parts) {
-      const m = /^(-?\d+)(?:(?:-|\.\.)(-?\d+))?$/.exec(part);
+      const m = /^\s*(-?\d+)\s*(?:(?:-|\.\.)\s*(-?\d+)\s*)?$/.exec(part);
       if (!m) {
         throw invalid(field, `${field}: "${spec}" is not a frame range (use e.g. "1-250", "1,3,5-7" or "10..20")`);
       }

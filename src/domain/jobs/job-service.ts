@@ -122,13 +122,18 @@ export class JobService {
         break;
       }
       case "requeued": {
-        const failed = await this.scheduler.failedFrameIndices(id);
-        const all = job.status === "completed" || (failed.length === 0 && job.completedFrames >= job.frameCount);
-        const frames = await this.store.frames(id);
-        const indices = all && frames ? Array.from({ length: frames.length }, (_, i) => i) : failed;
+        // Exactly what is not done goes back: failed frames (all frames of a completed job, as
+        // Flamenco does) and a failed video; who failed it is forgotten (blocklist, failure lists).
+        const frames = job.status === "completed" ? await this.store.frames(id) : null;
+        const indices = frames
+          ? Array.from({ length: frames.length }, (_, i) => i)
+          : await this.scheduler.failedFrameIndices(id);
+        await this.scheduler.clearFailures(id);
         await this.scheduler.requeueFrames(id, indices);
+        if (!frames && job.videoState === "failed") await this.scheduler.requeueVideo(id);
         await this.store.transition(id, "requeued", { from: [job.status], reason: why });
         await this.scheduler.setRunnable(id, true);
+        await this.scheduler.startVideoIfAny(id);
         break;
       }
     }

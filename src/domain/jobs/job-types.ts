@@ -1,4 +1,5 @@
 import { invalid } from "../errors.js";
+import { wantsVideo } from "../video/video-rule.js";
 import { FrameList } from "./frame-range.js";
 
 /** A setting a job type declares, as Flamenco's `AvailableJobSetting` describes it. */
@@ -52,7 +53,7 @@ export const jobTypes: readonly JobTypeSpec[] = [
         required: true,
         description: "Where the frames go; '#' runs become the zero-padded frame number",
       },
-      { key: "fps", type: "int32", description: "Frames per second of the video" },
+      { key: "fps", type: "float", description: "Frames per second of the video (none: no video)" },
       { key: "extract_audio", type: "bool", default: true },
       { key: "images_or_video", type: "string", required: true, choices: ["images", "video"], visible: false },
       { key: "format", type: "string", required: true, description: "Blender's render format, e.g. PNG" },
@@ -122,9 +123,6 @@ export interface CompiledJob {
   hasVideo: boolean;
 }
 
-/** Formats ffmpeg cannot read as an image sequence, so no video task follows them. */
-const noVideoFormats = new Set(["EXR", "OPEN_EXR", "OPEN_EXR_MULTILAYER", "MULTILAYER"]);
-
 export function compileJob(typeName: string, settings: Record<string, unknown>, maxFrames: number): CompiledJob {
   if (typeName === SIMPLE_BLENDER_RENDER) {
     const chunkSize = settings.chunk_size as number;
@@ -134,10 +132,7 @@ export function compileJob(typeName: string, settings: Record<string, unknown>, 
     if (!/^\.[A-Za-z0-9]+$/.test(ext)) {
       throw invalid("settings.output_file_extension", "settings.output_file_extension must look like .png");
     }
-    const format = String(settings.format).toUpperCase();
-    const hasVideo =
-      settings.images_or_video === "video" || (!noVideoFormats.has(format) && ext.toLowerCase() !== ".exr");
-    return { frames, chunkSize, taskType: "blender", hasVideo };
+    return { frames, chunkSize, taskType: "blender", hasVideo: wantsVideo(settings) };
   }
   if (typeName === ECHO_SLEEP_TEST) {
     return { frames: FrameList.parse("1", "settings.frames"), chunkSize: 1, taskType: "misc", hasVideo: false };

@@ -71,3 +71,16 @@ describe("taskCommands", () => {
     expect(toolsFor(tools, "plan9")).toBe(tools.linux);
   });
 });
+
+describe("frames-to-video arguments", () => {
+  it("gives the input rate before -i and the same output rate", () => {
+    const [cmd] = taskCommands(job, { phase: "video", frames: [] }, toolsFor(tools, "linux"));
+    expect(cmd?.parameters.argsBefore).toEqual(["-framerate", "30"]);
+    const args = cmd?.parameters.args as string[];
+    expect(args[args.indexOf("-r") + 1]).toBe("30");
+    const ntsc = { ...job, settings: { ...job.settings, fps: 29.97 } } as Job;
+    const [c2] = taskCommands(ntsc, { phase: "video", frames: [] }, toolsFor(tools, "linux"));
+    expect(c2?.parameters.argsBefore).toEqual(["-framerate", "30000/1001"]);
+    expect(c2?.parameters.fps).toBe(29.97);
+  });
+});

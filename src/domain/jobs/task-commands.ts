@@ -1,5 +1,6 @@
 import path from "node:path";
 import { invalid } from "../errors.js";
+import { videoArgs, videoFps } from "../video/video-rule.js";
 import { FrameList, formatFrameArg } from "./frame-range.js";
 import type { Job } from "./job.js";
 import { ECHO_SLEEP_TEST, SIMPLE_BLENDER_RENDER } from "./job-types.js";
@@ -113,29 +114,18 @@ export function taskCommands(job: Job, work: TaskWork, tools: PlatformTools): Ta
     ];
   }
   if (job.type === SIMPLE_BLENDER_RENDER && work.phase === "video") {
-    const fps = typeof s.fps === "number" && s.fps > 0 ? s.fps : 24;
+    const fps = videoFps(s) ?? 24;
+    const { argsBefore, args } = videoArgs(fps);
+    const exe = executable("{ffmpeg}", tools);
     return [
       {
         name: "frames-to-video",
         parameters: {
-          ...executable("{ffmpeg}", tools),
+          exe: exe.exe,
           fps,
           ...videoFiles(job),
-          args: [
-            "-c:v",
-            "h264",
-            "-crf",
-            "20",
-            "-g",
-            "18",
-            "-vf",
-            "pad=ceil(iw/2)*2:ceil(ih/2)*2",
-            "-pix_fmt",
-            "yuv420p",
-            "-r",
-            String(fps),
-            "-y",
-          ],
+          argsBefore: [...exe.argsBefore, ...argsBefore],
+          args,
         },
       },
     ];

@@ -51,6 +51,12 @@ export interface Scheduler {
   needs(jobId: string): Promise<JobNeeds | null>;
   /** Puts frames (by index) back in line again with their counts undone (job requeued). */
   requeueFrames(jobId: string, indices: number[]): Promise<void>;
+  /** Puts the job's video task back in line when it did not complete; true when it had failed. */
+  requeueVideo(jobId: string): Promise<boolean>;
+  /** Puts the video task in line when the job has one and all its frames completed (idempotent). */
+  startVideoIfAny(jobId: string): Promise<boolean>;
+  /** Clears the job's blocklist and its tasks' failure lists (job requeued, as Flamenco does). */
+  clearFailures(jobId: string): Promise<void>;
   /** Removes the job's queue entirely. */
   removeJob(jobId: string): Promise<void>;
   /** Runs the periodic checks: stalled leases back in line, stall-limit failures recorded. */
