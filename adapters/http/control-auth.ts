@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../../src/app/http-env.js";
 import { AllowedNetworks } from "../../src/domain/workers/networks.js";
 import { errorJson } from "../flamenco/errors.js";
 import { originOf } from "./client-origin.js";
@@ -31,7 +32,7 @@ export function isControlPath(path: string): boolean {
 
 const BEARER_RE = /^Bearer[ \t]+(\S{1,512})[ \t]*$/i;
 
-export function controlAuth(opts: ControlAuthOptions): MiddlewareHandler {
+export function controlAuth(opts: ControlAuthOptions): MiddlewareHandler<AppEnv> {
   const networks = opts.allowedNetworks.length > 0 ? new AllowedNetworks(opts.allowedNetworks) : null;
   return async (c, next) => {
     if (!isControlPath(c.req.path)) return next();
@@ -39,7 +40,20 @@ export function controlAuth(opts: ControlAuthOptions): MiddlewareHandler {
     if (networks && address !== "" && networks.allows(address)) return next();
     const header = c.req.header("authorization");
     const token = header ? BEARER_RE.exec(header)?.[1] : undefined;
-    if (token && (await opts.verifyToken(token)) !== null) return next();
+    if (token) {
+      let name: string | null;
+      try {
+        name = await opts.verifyToken(token);
+      } catch (err) {
+        c.get("log")?.warn({ err }, "control token check failed");
+        return errorJson(
+          c,
+          503,
+          "the control token cannot be checked now (the farm's Redis does not answer); try again",
+        );
+      }
+      if (name !== null) return next();
+    }
     const from = address ? `from ${address}` : "from an unknown address";
     const why = header
       ? "its Authorization is not a valid control token (revoked, mistyped or not Bearer)"
