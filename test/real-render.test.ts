@@ -6,9 +6,14 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderClientsOf } from "../src/app/render-clients.js";
 import { FlamencoWorkerSim } from "./simulators/flamenco-worker.js";
-import { systemBlenderRendererZip } from "./simulators/real-exec.js";
 import { SheepItClient } from "./simulators/sheepit-client.js";
-import { makeBlenderScene, requireTool, SCENE_HEIGHT, SCENE_WIDTH } from "./support/blender-scene.js";
+import {
+  makeBlenderScene,
+  requireTool,
+  SCENE_HEIGHT,
+  SCENE_WIDTH,
+  systemBlenderRendererZip,
+} from "./support/blender-scene.js";
 import { waitFor } from "./support/farm.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";
 

@@ -1,14 +1,13 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { TextReader, Uint8ArrayWriter, ZipWriter } from "@zip.js/zip.js";
 
 /**
  * Runs what the gateway hands out for real, as the real clients do (used by the simulators'
  * real-execution modes and test/real-render.test.ts):
  * - Flamenco `blender-render`: `exe argsBefore… blendfile args…`;
  * - Flamenco `frames-to-video` (Linux): `exe argsBefore… -pattern_type glob -i <inputGlob> args… <outputFile>`;
- * - a SheepIt renderer zip whose `rend.exe` runs the system Blender.
+ * Node's own modules only: tools/flamenco-worker-sim.ts is compiled on its own with it.
  */
 
 export interface ExecResult {
@@ -69,14 +68,4 @@ export async function execFlamencoCommand(
   return res.code === 0
     ? null
     : `${name}: ${exe} exited with ${res.code}: ${res.output.split("\n").slice(-8).join(" | ")}`;
-}
-
-/** A SheepIt renderer zip whose `rend.exe` is a shell script that runs `blender` (the system one). */
-export async function systemBlenderRendererZip(dir: string, blender = "blender"): Promise<string> {
-  fs.mkdirSync(dir, { recursive: true });
-  const writer = new ZipWriter(new Uint8ArrayWriter());
-  await writer.add("rend.exe", new TextReader(`#!/bin/sh\nexec ${blender} "$@"\n`));
-  const zip = path.join(dir, "system-blender.zip");
-  fs.writeFileSync(zip, await writer.close());
-  return zip;
 }

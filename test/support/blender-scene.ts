@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { TextReader, Uint8ArrayWriter, ZipWriter } from "@zip.js/zip.js";
 import { findOnPath } from "../../src/app/local-redis.js";
 
 /**
@@ -90,4 +91,14 @@ export function makeBlenderScene(dir: string, name: string, frameEnd: number): s
     throw new Error(`blender could not make the test scene (exit ${res.status}):\n${res.stdout}\n${res.stderr}`);
   }
   return blend;
+}
+
+/** A SheepIt renderer zip whose `rend.exe` is a shell script that runs `blender` (the system one). */
+export async function systemBlenderRendererZip(dir: string, blender = "blender"): Promise<string> {
+  fs.mkdirSync(dir, { recursive: true });
+  const writer = new ZipWriter(new Uint8ArrayWriter());
+  await writer.add("rend.exe", new TextReader(`#!/bin/sh\nexec ${blender} "$@"\n`));
+  const zip = path.join(dir, "system-blender.zip");
+  fs.writeFileSync(zip, await writer.close());
+  return zip;
 }
