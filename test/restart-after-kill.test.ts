@@ -10,6 +10,15 @@ import { baseEnv, ensureBuilt, type GatewayProcess, spawnGateway } from "./suppo
  * A gateway that runs its own redis-server (no REDIS_URL) and is killed with SIGKILL starts again
  * on the same DATA_DIR by itself, with everything it had: nobody has to find and kill a Redis.
  */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 describe("a gateway killed with kill -9", () => {
   let dir: string;
   const procs: GatewayProcess[] = [];
@@ -60,9 +69,13 @@ describe("a gateway killed with kill -9", () => {
     expect(res.status).toBe(200);
     const job = (await res.json()) as { id: string };
 
+    const pidfile = path.join(dir, "data", "redis", "redis-server.pid");
+    const redisPid = Number(fs.readFileSync(pidfile, "utf8"));
     first.child.kill("SIGKILL");
     const { signal } = await first.exited;
     expect(signal).toBe("SIGKILL");
+    // Its redis-server ends with it (Linux: setpriv --pdeathsig), flushing its append-only file.
+    await waitFor(async () => !alive(redisPid), 15_000, 50);
 
     await start(port);
     const back = await fetch(`${url}/api/jobs/${job.id}`);

@@ -7,7 +7,7 @@ import { FlamencoWorkerSim, type SimCredentials } from "../test/simulators/flame
  *
  *   node dist/tools/flamenco-worker-sim.js --url http://127.0.0.1:8080 [--nickname NAME]
  *     [--platform linux|windows|darwin] [--task-types blender,ffmpeg,misc] [--render-ms N]
- *     [--credentials FILE] [--no-files]
+ *     [--credentials FILE] [--no-files] [--real]
  *
  * `--credentials FILE` keeps the worker's UUID and secret between runs (registers only once).
  * SIGINT or SIGTERM: signs off and exits 0. Prints one line per state change and task.
@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   const url = flag("url");
   if (!url) {
     process.stderr.write(
-      "usage: flamenco-worker-sim --url <manager url> [--nickname N] [--platform P] [--task-types a,b] [--render-ms N] [--credentials FILE] [--no-files]\n",
+      "usage: flamenco-worker-sim --url <manager url> [--nickname N] [--platform P] [--task-types a,b] [--render-ms N] [--credentials FILE] [--no-files] [--real]\n",
     );
     return 2;
   }
@@ -37,6 +37,8 @@ async function main(): Promise<number> {
     ...(credentials ? { credentials } : {}),
     renderDelayMs: Number(flag("render-ms") ?? 1000),
     writeFiles: !process.argv.includes("--no-files"),
+    // --real: run blender-render and frames-to-video with the real Blender and ffmpeg.
+    realExec: process.argv.includes("--real"),
   });
   await sim.start();
   if (credFile) fs.writeFileSync(credFile, `${JSON.stringify(sim.credentials)}\n`, { mode: 0o600 });

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { execFlamencoCommand } from "./real-exec.js";
 
 /**
  * A Flamenco worker as the real one (Flamenco 3, early 2022) behaves towards its Manager, for
@@ -78,6 +79,11 @@ export interface FlamencoWorkerSimOptions {
   taskGapMs?: number;
   /** Write frame files (off for benchmarks that measure the gateway only). */
   writeFiles?: boolean;
+  /**
+   * Run `blender-render` and `frames-to-video` for real, as the real worker does (the system
+   * Blender and ffmpeg; see real-exec.ts), instead of writing placeholder files.
+   */
+  realExec?: boolean;
 }
 
 type SimStatus = "offline" | "starting" | "awake" | "asleep" | "error" | "shutdown" | "testing";
@@ -188,8 +194,10 @@ export class FlamencoWorkerSim {
   readonly answers: string[] = [];
   /** Every state it went to, in order. */
   readonly states: SimStatus[] = [];
-  private readonly opts: Required<Omit<FlamencoWorkerSimOptions, "credentials" | "crashMidTask" | "failTask">> &
-    Pick<FlamencoWorkerSimOptions, "crashMidTask" | "failTask">;
+  private readonly opts: Required<
+    Omit<FlamencoWorkerSimOptions, "credentials" | "crashMidTask" | "failTask" | "realExec">
+  > &
+    Pick<FlamencoWorkerSimOptions, "crashMidTask" | "failTask" | "realExec">;
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
   private crashed = false;
@@ -213,6 +221,7 @@ export class FlamencoWorkerSim {
       retryMs: options.retryMs ?? 10_000,
       taskGapMs: options.taskGapMs ?? 0,
       writeFiles: options.writeFiles ?? true,
+      realExec: options.realExec,
     };
   }
 
@@ -393,6 +402,9 @@ export class FlamencoWorkerSim {
     record: TaskRecord,
   ): Promise<string | null> {
     const p = cmd.parameters;
+    if (this.opts.realExec && (cmd.name === "blender-render" || cmd.name === "frames-to-video")) {
+      return this.runForReal(task, cmd, record);
+    }
     switch (cmd.name) {
       case "blender-render": {
         const args = Array.isArray(p.args) ? p.args.map(String) : [];
@@ -448,6 +460,30 @@ export class FlamencoWorkerSim {
       default:
         return `unknown command ${cmd.name}`;
     }
+  }
+
+  /** `realExec`: runs the command as the real worker does, and records what it rendered. */
+  private async runForReal(
+    task: SimTask,
+    cmd: SimTask["commands"][number],
+    record: TaskRecord,
+  ): Promise<string | null> {
+    const p = cmd.parameters;
+    this.checkAlive();
+    const error = await execFlamencoCommand(cmd.name, p, (text) => this.update(task, { log: text }));
+    this.checkAlive();
+    if (error) return error;
+    if (cmd.name === "frames-to-video") {
+      record.files.push(String(p.outputFile));
+      return null;
+    }
+    const args = Array.isArray(p.args) ? p.args.map(String) : [];
+    const arg = (flag: string) => args[args.indexOf(flag) + 1] ?? "";
+    for (const frame of parseRenderFrames(arg("--render-frame"))) {
+      record.frames.push(frame);
+      record.files.push(blenderOutputFile(arg("--render-output"), frame, arg("--render-format") || "PNG"));
+    }
+    return null;
   }
 
   private crashes(task: SimTask): boolean {
