@@ -35,9 +35,14 @@ describe("ArchiveBuilder", () => {
     await t?.close();
   });
 
+  // Each job renders to frame paths of its own (two unfinished jobs may not share them).
+  let jobs = 0;
   const submit = (metadata: Record<string, string> = {}) =>
     t.farm.jobs.submit({
-      ...exampleJob(t.storageRoot, { filepath: path.join(dir, "shot.blend"), render_output: path.join(dir, "out", "frame_####") }),
+      ...exampleJob(t.storageRoot, {
+        filepath: path.join(dir, "shot.blend"),
+        render_output: path.join(dir, "out", `job${++jobs}_frame_####`),
+      }),
       metadata,
     });
 

@@ -108,6 +108,10 @@ export class ArchiveBuilder implements JobArchives {
     const blend = String(job.settings.filepath ?? "");
     const dir = path.dirname(blend);
     if (!isInside(this.opts.storageRoot, dir)) throw new FarmError("invalid", "the blend file lies outside the storage");
+    // A blend file directly in the root would zip the whole storage (other projects' files).
+    if (path.resolve(dir) === path.resolve(this.opts.storageRoot)) {
+      throw new FarmError("invalid", "the blend file lies directly in the storage root, not in a project folder");
+    }
     const skip = path.resolve(outputDir(String(job.settings.render_output ?? "")));
     const files = await listFiles(dir, skip === dir ? "" : skip);
     const blendPath = path.relative(dir, blend).split(path.sep).join("/");
