@@ -80,6 +80,23 @@ describe("what a job may make the farm run", () => {
   });
 });
 
+describe("a job stored before these checks", () => {
+  it("is not handed out with a command it may not give: it fails with the reason", async () => {
+    await cancelAll();
+    const a = await post(job({}, "old-record"));
+    expect(a.status, a.text).toBe(200);
+    const key = gw.farm.keys.job(idOf(a));
+    const settings = JSON.parse(String(await gw.redis.hget(key, "settings")));
+    await gw.redis.hset(key, "settings", JSON.stringify({ ...settings, blender_cmd: "/bin/sh -c 'id > /tmp/x' #" }));
+    const w = await new WorkerClient(gw.url, "fl-old", "linux", ["blender"]).awake();
+    const t = await w.task();
+    expect(t.status, t.text).toBe(204);
+    const after = await gw.farm.jobs.get(idOf(a));
+    expect(after.status).toBe("failed");
+    expect(after.reason).toMatch(/blender_cmd/);
+  });
+});
+
 describe("formats", () => {
   it("refuses a format Blender does not know and a mismatched extension, naming both settings", async () => {
     refused(await post(job({ format: "BOGUS" })), 400, /settings\.format/, /settings\.output_file_extension/);

@@ -11,6 +11,7 @@ import {
   checkSettingsAfterPaths,
   checkSettingsBeforePaths,
   claimOutput,
+  commandsRefused,
   outputClaimOfJob,
   pathsStillConfined,
 } from "./submit-checks.js";
@@ -223,11 +224,13 @@ export class JobService {
   }
 
   /**
-   * Whether the job's paths are still inside the storage (links resolved) when a task is handed
-   * out; a job whose paths now lead outside fails with the reason, and false is answered.
+   * Whether the job's paths are still inside the storage (links resolved) and its commands allowed
+   * when a task is handed out (a job stored before these checks, or ALLOWED_BLENDER_CMDS changed);
+   * a job that is no longer safe fails with the reason, and false is answered.
    */
   async pathsStillSafe(job: Job): Promise<boolean> {
-    const why = await pathsStillConfined(job, this.storage);
+    const why =
+      commandsRefused(job, this.opts.allowedBlenderCmds ?? []) ?? (await pathsStillConfined(job, this.storage));
     if (!why) return true;
     await this.scheduler.setRunnable(job.id, false);
     await this.store.transition(job.id, "failed", { reason: `the job's paths are no longer safe: ${why}` });

@@ -74,3 +74,13 @@ export async function pathsStillConfined(job: Job, storage: FarmStorage): Promis
     return (err as Error).message;
   }
 }
+
+/** Why the job's command settings are not allowed (any more), or null. */
+export function commandsRefused(job: Pick<Job, "settings">, allowedCommands: readonly string[]): string | null {
+  try {
+    validateCommands(job.settings, allowedCommands);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
