@@ -239,7 +239,11 @@ describe("Flamenco job API over HTTP", () => {
   });
 
   it("accepts a 100,000-frame job in one request, every frame claimable", async () => {
-    const res = await call("POST", "/api/jobs", withSettings({ frames: "1-100000", chunk_size: 10 }));
+    const res = await call(
+      "POST",
+      "/api/jobs",
+      withSettings({ frames: "1-100000", chunk_size: 10, render_output: path.join(gw.storageRoot, "big/######") }),
+    );
     expect(res.status, res.text).toBe(200);
     expectMatchesSchema("Job", res.json);
     expect(res.json.status).toBe("queued");

@@ -14,7 +14,7 @@ import { type Answer, http, WorkerClient } from "./support/worker-http.js";
 let gw: TestGateway;
 
 beforeAll(async () => {
-  gw = await startTestGateway("fw-api", { TASK_LOG_MAX: "4KB" });
+  gw = await startTestGateway("fw-api", { TASK_LOG_MAX: "4KB", ALLOWED_BLENDER_CMDS: "{blender} --debug-cycles" });
 });
 afterAll(async () => {
   await gw?.close();

@@ -35,9 +35,14 @@ describe("ArchiveBuilder", () => {
     await t?.close();
   });
 
+  // Each job renders to frame paths of its own (two unfinished jobs may not share them).
+  let jobs = 0;
   const submit = (metadata: Record<string, string> = {}) =>
     t.farm.jobs.submit({
-      ...exampleJob(t.storageRoot, { filepath: path.join(dir, "shot.blend"), render_output: path.join(dir, "out", "frame_####") }),
+      ...exampleJob(t.storageRoot, {
+        filepath: path.join(dir, "shot.blend"),
+        render_output: path.join(dir, "out", `job${++jobs}_frame_####`),
+      }),
       metadata,
     });
 
@@ -79,5 +84,25 @@ describe("ArchiveBuilder", () => {
     const job = await submit({ y: "1" });
     job.settings.filepath = path.join(dir, "missing.blend");
     await expect(builder.forJob(job)).rejects.toMatchObject({ kind: "storage" });
+  });
+
+  it("never zips the whole storage root, nor a blend folder replaced by a link to elsewhere", async () => {
+    const job = await submit({ z: "1" });
+    // A job stored before blend files had to lie in a folder (or edited): directly in the root.
+    fs.writeFileSync(path.join(t.storageRoot, "top.blend"), "blend");
+    await expect(
+      builder.forJob({ ...job, id: "root-job", settings: { ...job.settings, filepath: path.join(t.storageRoot, "top.blend") } }),
+    ).rejects.toMatchObject({ kind: "invalid" });
+    const elsewhere = fs.mkdtempSync(path.join(t.storageRoot, "..", "bw-elsewhere-"));
+    try {
+      fs.writeFileSync(path.join(elsewhere, "shot.blend"), "secret");
+      const linked = path.join(t.storageRoot, "linked");
+      fs.symlinkSync(elsewhere, linked);
+      await expect(
+        builder.forJob({ ...job, id: "link-job", settings: { ...job.settings, filepath: path.join(linked, "shot.blend") } }),
+      ).rejects.toMatchObject({ kind: "invalid" });
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });

@@ -9,7 +9,7 @@ import type { JobArchive, JobArchives, RenderClientStore } from "../../src/domai
 import { FarmError } from "../../src/domain/errors.js";
 import type { Job } from "../../src/domain/jobs/job.js";
 import { outputDir } from "../../src/domain/jobs/output-path.js";
-import { isInside } from "./storage-root.js";
+import { isInside, realpathOfExistingPrefix } from "./storage-root.js";
 
 configure({ useWebWorkers: false });
 
@@ -108,6 +108,15 @@ export class ArchiveBuilder implements JobArchives {
     const blend = String(job.settings.filepath ?? "");
     const dir = path.dirname(blend);
     if (!isInside(this.opts.storageRoot, dir)) throw new FarmError("invalid", "the blend file lies outside the storage");
+    // A blend file directly in the root would zip the whole storage (other projects' files).
+    if (path.resolve(dir) === path.resolve(this.opts.storageRoot)) {
+      throw new FarmError("invalid", "the blend file lies directly in the storage root, not in a project folder");
+    }
+    // The folder itself may have been replaced by a link since submission: resolved, it must stay inside.
+    const real = await realpathOfExistingPrefix(dir);
+    if (!isInside(this.opts.storageRoot, real) || real === path.resolve(this.opts.storageRoot)) {
+      throw new FarmError("invalid", "the blend file's folder now leads outside its project folder in the storage");
+    }
     const skip = path.resolve(outputDir(String(job.settings.render_output ?? "")));
     const files = await listFiles(dir, skip === dir ? "" : skip);
     const blendPath = path.relative(dir, blend).split(path.sep).join("/");

@@ -4,7 +4,9 @@ import path from "node:path";
 import sharp from "sharp";
 import type { FrameFiles, ImageInfo } from "../../src/domain/clients/ports.js";
 import { FarmError } from "../../src/domain/errors.js";
+import { checkedImageFor } from "../../src/domain/jobs/output-formats.js";
 import { ExrError, inspectExr, isExr } from "./exr.js";
+import { isInside, realpathOfExistingPrefix } from "./storage-root.js";
 
 const notAnImage = (why: string) => new FarmError("invalid", `the upload is not an image: ${why}`, { reason: "not-an-image" });
 
@@ -16,6 +18,26 @@ const SHARP_FORMATS: Record<string, ImageInfo["format"]> = { png: "png", jpeg: "
  * their target, so the final rename never crosses file systems.
  */
 export class LocalFrameFiles implements FrameFiles {
+  /** `root`: the storage root every frame is confined to (links resolved) right before it is written. */
+  constructor(private readonly root?: string) {}
+
+  /**
+   * A frame is written only as a frame (an extension the farm checks) and only inside the root,
+   * symbolic links resolved at the moment of writing (a link planted after submission).
+   */
+  private async confined(target: string): Promise<void> {
+    if (!checkedImageFor(path.extname(target))) {
+      throw new FarmError("storage", `refusing to write ${target}: not a frame file the farm writes`);
+    }
+    if (!this.root) return;
+    const real = await realpathOfExistingPrefix(path.dirname(path.resolve(target)));
+    if (!isInside(this.root, real)) {
+      throw new FarmError("storage", `refusing to write ${target}: its folder leads outside the farm storage`);
+    }
+    const st = await fs.lstat(target).catch(() => null);
+    if (st && !st.isFile()) throw new FarmError("storage", `refusing to replace ${target}: it is not a regular file`);
+  }
+
   async inspect(file: string): Promise<ImageInfo> {
     const fh = await fs.open(file, "r");
     try {
@@ -48,6 +70,7 @@ export class LocalFrameFiles implements FrameFiles {
   /** A temporary path beside `target` (its folder is created). */
   async tempFor(target: string): Promise<string> {
     const dir = path.dirname(target);
+    await this.confined(target);
     try {
       await fs.mkdir(dir, { recursive: true });
     } catch (err) {
@@ -57,6 +80,7 @@ export class LocalFrameFiles implements FrameFiles {
   }
 
   async place(file: string, target: string): Promise<void> {
+    await this.confined(target);
     try {
       try {
         await fs.rename(file, target).catch(async (err) => {

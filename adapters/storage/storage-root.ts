@@ -24,6 +24,14 @@ export class StorageRoot implements FarmStorage {
     }
     return absolute;
   }
+
+  async real(p: string, field: string): Promise<string> {
+    const real = await realpathOfExistingPrefix(path.resolve(this.root, p));
+    if (!isInside(this.root, real)) {
+      throw invalid(field, `${field} "${p}" leads outside the farm storage (${this.root}) through a symbolic link`);
+    }
+    return real;
+  }
 }
 
 export function isInside(root: string, p: string): boolean {
@@ -32,7 +40,7 @@ export function isInside(root: string, p: string): boolean {
 }
 
 /** realpath of the longest existing prefix of `p`, with the rest appended. */
-async function realpathOfExistingPrefix(p: string): Promise<string> {
+export async function realpathOfExistingPrefix(p: string): Promise<string> {
   let head = p;
   const tail: string[] = [];
   for (;;) {

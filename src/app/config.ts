@@ -125,6 +125,16 @@ export const configSchema = z.object({
   FFMPEG_CMD_LINUX: z.string().default("ffmpeg"),
   FFMPEG_CMD_WINDOWS: z.string().default("ffmpeg.exe"),
   FFMPEG_CMD_DARWIN: z.string().default("ffmpeg"),
+  /** Exact commands a job may give as `blender_cmd` besides `{blender}` (comma-separated; default none). */
+  ALLOWED_BLENDER_CMDS: z
+    .string()
+    .default("")
+    .transform((raw) =>
+      raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   TASK_LOG_MAX: bytes("1MB"),
   /** The gateway makes a job's video with its own ffmpeg when no signed-on worker can. */
   GATEWAY_FFMPEG: bool(true),

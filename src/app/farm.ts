@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { BullmqScheduler } from "../../adapters/bullmq/bullmq-scheduler.js";
 import { Keys } from "../../adapters/redis/keys.js";
 import { RedisJobStore } from "../../adapters/redis/redis-job-store.js";
+import { RedisOutputClaims } from "../../adapters/redis/redis-output-claims.js";
 import { RedisSessionStore } from "../../adapters/redis/redis-session-store.js";
 import { RedisWorkerStore } from "../../adapters/redis/redis-worker-store.js";
 import { StorageRoot } from "../../adapters/storage/storage-root.js";
@@ -56,10 +57,17 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
     logger,
   );
   const jobStore = new RedisJobStore(redis, keys);
-  const jobs = new JobService(jobStore, scheduler, storage, {
-    maxJobFrames: config.MAX_JOB_FRAMES,
-    jobFailPercent: config.JOB_FAIL_PERCENT,
-  });
+  const jobs = new JobService(
+    jobStore,
+    scheduler,
+    storage,
+    {
+      maxJobFrames: config.MAX_JOB_FRAMES,
+      jobFailPercent: config.JOB_FAIL_PERCENT,
+      allowedBlenderCmds: config.ALLOWED_BLENDER_CMDS,
+    },
+    new RedisOutputClaims(redis, keys),
+  );
   const work = new WorkService(scheduler, jobs);
   const sessions = new RedisSessionStore(redis, keys);
   scheduler.onProgress((jobId) => {

@@ -43,7 +43,7 @@ export function renderClientsOf(farm: Farm): RenderClients {
   const accounts = accountsOf(farm);
   const store = new RedisRenderClientStore(farm.redis, farm.keys, Math.max(c.SHEEPIT_SESSION_TIMEOUT, 24 * 3_600_000));
   const renderers = new FolderRendererCatalog(c.renderersDir);
-  const frames = new LocalFrameFiles();
+  const frames = new LocalFrameFiles(farm.storage.root);
   const archives = new ArchiveBuilder(
     { dir: path.join(c.dataDir, "archives"), storageRoot: farm.storage.root, maxBytes: c.ARCHIVE_MAX, waitMs: 20_000 },
     store,

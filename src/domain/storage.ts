@@ -11,4 +11,9 @@ export interface FarmStorage {
    * `invalid` FarmError naming `field` otherwise. The file itself need not exist yet.
    */
   confine(p: string, field: string): Promise<string>;
+  /**
+   * `p` with every symbolic link of its existing part resolved (the rest appended), when that lies
+   * inside the root; throws an `invalid` FarmError naming `field` otherwise.
+   */
+  real(p: string, field: string): Promise<string>;
 }

@@ -59,12 +59,20 @@ export function createTestFarm(label: string, env: Record<string, string> = {}):
   return make(true);
 }
 
-/** The spec's example job, with its paths moved under `storageRoot`. */
+/** How many example jobs each storage root has had (two unfinished jobs may not share frame paths). */
+const exampleJobsPerRoot = new Map<string, number>();
+
+/**
+ * The spec's example job, with its paths moved under `storageRoot`. The first one of a storage
+ * root renders to `frames/scene123/`, each later one to a folder of its own (`frames/scene123-2/`, ...).
+ */
 export function exampleJob(
   storageRoot: string,
   overrides: Partial<JobDefinition["settings"]> = {},
   priority = 50,
 ): JobDefinition {
+  const n = (exampleJobsPerRoot.get(storageRoot) ?? 0) + 1;
+  exampleJobsPerRoot.set(storageRoot, n);
   return {
     type: "simple-blender-render",
     name: "3Д рендеринг",
@@ -72,7 +80,7 @@ export function exampleJob(
     settings: {
       blender_cmd: "{blender}",
       filepath: path.join(storageRoot, "jobs/scene123.blend"),
-      render_output: path.join(storageRoot, "frames/scene123/######"),
+      render_output: path.join(storageRoot, n === 1 ? "frames/scene123/######" : `frames/scene123-${n}/######`),
       frames: "1-10",
       chunk_size: 3,
       fps: 24,

@@ -4,6 +4,7 @@ import type { FrameList } from "../jobs/frame-range.js";
 import { finalStatuses, type Job, type JobNeeds, runnableStatuses } from "../jobs/job.js";
 import type { JobStore } from "../jobs/job-store.js";
 import { SIMPLE_BLENDER_RENDER } from "../jobs/job-types.js";
+import { checkedImageFor } from "../jobs/output-formats.js";
 import { frameOutputPath } from "../jobs/output-path.js";
 import type { Capabilities, Lease } from "../scheduling/capabilities.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
@@ -547,10 +548,10 @@ export class RenderClientService {
     info: Awaited<ReturnType<FrameFiles["inspect"]>>,
   ): Promise<string | null> {
     const ext = String(t.job.settings.output_file_extension).toLowerCase();
-    const expected = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff", ".exr": "exr" }[
-      ext
-    ];
-    if (expected && expected !== info.format) {
+    // Never skipped: an extension the farm does not check is no frame at all.
+    const expected = checkedImageFor(ext);
+    if (!expected) return `the job's output extension ${ext} is not a frame the farm writes`;
+    if (expected !== info.format) {
       return `the job renders ${blenderFileFormat(String(t.job.settings.format))}, the upload is ${info.format}`;
     }
     if (info.black) return "the frame is all black";

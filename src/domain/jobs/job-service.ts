@@ -6,10 +6,21 @@ import type { Job, JobDefinition, JobStatus } from "./job.js";
 import { finalStatuses, rollUpStatus, runnableStatuses } from "./job.js";
 import type { JobListFilter, JobStore } from "./job-store.js";
 import { compileJob, findJobType, SIMPLE_BLENDER_RENDER, validateSettings } from "./job-types.js";
+import type { OutputClaims } from "./output-claims.js";
+import {
+  checkSettingsAfterPaths,
+  checkSettingsBeforePaths,
+  claimOutput,
+  commandsRefused,
+  outputClaimOfJob,
+  pathsStillConfined,
+} from "./submit-checks.js";
 
 export interface JobServiceOptions {
   maxJobFrames: number;
   jobFailPercent: number;
+  /** Commands a job may give as `blender_cmd` besides `{blender}` (ALLOWED_BLENDER_CMDS). */
+  allowedBlenderCmds?: readonly string[];
 }
 
 /** Statuses an operator may ask for, and the statuses each may be asked from. */
@@ -35,6 +46,8 @@ export class JobService {
     private readonly scheduler: Scheduler,
     private readonly storage: FarmStorage,
     private readonly opts: JobServiceOptions,
+    /** Which unfinished job renders to which frame paths (none: not checked). */
+    private readonly claims?: OutputClaims,
   ) {}
 
   /** Validates and compiles a job, puts its frames in line and answers it `queued`. */
@@ -42,9 +55,12 @@ export class JobService {
     const type = findJobType(def.type);
     if (!type) throw invalid("type", `unknown job type "${def.type}"`);
     const settings = validateSettings(type, def.settings);
+    checkSettingsBeforePaths(type.name, settings, this.opts.allowedBlenderCmds ?? []);
     for (const key of pathSettings[type.name] ?? []) {
       settings[key] = await this.storage.confine(settings[key] as string, `settings.${key}`);
     }
+    checkSettingsAfterPaths(type.name, settings, this.storage);
+    const claim = await outputClaimOfJob({ type: type.name, settings }, this.storage);
     const compiled = compileJob(type.name, settings, this.opts.maxJobFrames);
     const now = new Date().toISOString();
     const job: Job = {
@@ -66,6 +82,11 @@ export class JobService {
       needs: { device: "any", ramKb: 0, vramBytes: 0, renderSeconds: 0 },
     };
     await this.store.create(job, compiled.frames);
+    // Claimed once the record exists (under construction counts as unfinished for other claims).
+    await this.claimFramePaths(job, claim).catch(async (err) => {
+      await this.store.delete(job.id);
+      throw err;
+    });
     await this.scheduler.enqueueJob(job, compiled.frames);
     await this.store.transition(job.id, "queued", { from: ["under-construction"] });
     const stored = await this.store.get(job.id);
@@ -102,6 +123,7 @@ export class JobService {
     if (!allowedFrom.includes(job.status)) {
       throw new FarmError("invalid-transition", `job ${id} is ${job.status}; it cannot go to ${requested} from there`);
     }
+    if (requested === "requeued" && finalStatuses.has(job.status)) await this.reclaimFramePaths(job);
     const why = reason || `requested ${requested}`;
     switch (requested) {
       case "cancel-requested": {
@@ -153,11 +175,12 @@ export class JobService {
 
   /** Deletes the job: its frames leave the queues, held frames are taken back; its files stay. */
   async delete(id: string): Promise<void> {
-    await this.get(id);
+    const job = await this.get(id);
     await this.scheduler.setRunnable(id, false);
     await this.scheduler.releaseJob(id);
     await this.scheduler.removeJob(id);
     await this.store.delete(id);
+    await this.releaseFramePaths(job);
   }
 
   /** The job's tasks (leases), newest first. */
@@ -185,5 +208,38 @@ export class JobService {
       if (next === "failed") await this.scheduler.releaseJob(jobId);
     }
     return res?.changed ? next : job.status;
+  }
+
+  // ---- frame paths (see submit-checks.ts; README "What a job may do") --------------------------
+
+  private claimFramePaths(job: Job, claim: Awaited<ReturnType<typeof outputClaimOfJob>>): Promise<void> {
+    if (!this.claims) return Promise.resolve();
+    return claimOutput(this.claims, job, claim, async (holder) => (await this.store.get(holder))?.name ?? "");
+  }
+
+  /** A finished job put back in line claims its frame paths again (refused while another unfinished job has them). */
+  private async reclaimFramePaths(job: Job): Promise<void> {
+    await this.claimFramePaths(job, await outputClaimOfJob(job, this.storage));
+  }
+
+  private async releaseFramePaths(job: Job): Promise<void> {
+    if (!this.claims) return;
+    const claim = await outputClaimOfJob(job, this.storage).catch(() => null);
+    if (claim) await this.claims.release(job.id, claim);
+  }
+
+  /**
+   * Whether the job's paths are still inside the storage (links resolved) and its commands allowed
+   * when a task is handed out (a job stored before these checks, or ALLOWED_BLENDER_CMDS changed);
+   * a job that is no longer safe fails with the reason, and false is answered.
+   */
+  async pathsStillSafe(job: Job): Promise<boolean> {
+    const why =
+      commandsRefused(job, this.opts.allowedBlenderCmds ?? []) ?? (await pathsStillConfined(job, this.storage));
+    if (!why) return true;
+    await this.scheduler.setRunnable(job.id, false);
+    await this.store.transition(job.id, "failed", { reason: `the job's paths are no longer safe: ${why}` });
+    await this.scheduler.releaseJob(job.id);
+    return false;
   }
 }

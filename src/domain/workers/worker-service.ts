@@ -220,14 +220,23 @@ export class WorkerService {
     const first = held[0];
     if (first) {
       const job = await this.jobs.get(first.jobId).catch(noJob);
-      if (job && mayKeepRunning(job.status)) return this.assignment(w, first, job);
+      if (job && mayKeepRunning(job.status) && (await this.jobs.pathsStillSafe(job))) {
+        return this.assignment(w, first, job);
+      }
       await this.work.releaseAll(workerId);
     }
-    const got = await this.work.claim({
-      caps: { sessionId: workerId, taskTypes: w.taskTypes, device: "any" },
-      maxFrames: "job-chunk",
-      leaseMs: this.opts.taskTimeoutMs,
-    });
+    let got = null;
+    // A job whose paths now lead outside the storage (a link planted after submission) fails
+    // instead of being handed out; the next job is tried.
+    for (let tries = 0; tries < 3 && !got; tries++) {
+      got = await this.work.claim({
+        caps: { sessionId: workerId, taskTypes: w.taskTypes, device: "any" },
+        maxFrames: "job-chunk",
+        leaseMs: this.opts.taskTimeoutMs,
+      });
+      if (!got) return null;
+      if (!(await this.jobs.pathsStillSafe(got.job))) got = null;
+    }
     if (!got) return null;
     await this.store.noteTask(got.lease.id, { log: `${stamp()} Task assigned to worker ${w.nickname} (${w.id})\n` });
     return this.assignment(w, got.lease, got.job);
