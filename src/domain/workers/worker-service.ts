@@ -88,6 +88,8 @@ export class WorkerService {
   private readonly gate: CheckGate;
   /** Secrets checked (scrypt) by this service since it was made. */
   secretChecks = 0;
+  /** Addresses the limiter refused, until when this process refuses them without asking Redis. */
+  private readonly refusedUntil = new Map<string, number>();
 
   constructor(
     private readonly sessions: SessionStore,
@@ -139,11 +141,16 @@ export class WorkerService {
       const subject = `addr:${plainAddress(address)}`;
       const limiter = this.opts.authLimiter;
       if (limiter) {
-        const refused = await limiter.reserve([{ subject, limit: this.opts.authFailuresPerAddress ?? 20 }]);
-        if (refused !== null) {
-          throw new FarmError("forbidden", "too many wrong worker credentials from this address; try again later", {
+        const throttled = () =>
+          new FarmError("forbidden", "too many wrong worker credentials from this address; try again later", {
             reason: "rate-limited",
           });
+        if ((this.refusedUntil.get(subject) ?? 0) > Date.now()) throw throttled();
+        const refused = await limiter.reserve([{ subject, limit: this.opts.authFailuresPerAddress ?? 20 }]);
+        if (refused !== null) {
+          if (this.refusedUntil.size >= 10_000) this.refusedUntil.clear();
+          this.refusedUntil.set(subject, Date.now() + 1_000);
+          throw throttled();
         }
       }
       const stored = await this.store.secret(workerId);
