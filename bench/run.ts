@@ -17,6 +17,7 @@ const benches: Array<[name: string, load: () => Promise<{ run(): Promise<void> }
   ["flamenco-workers", () => import("./flamenco-workers.js")],
   ["mixed", () => import("./mixed.js")],
   ["large-files", () => import("./large-files.js")],
+  ["worker-secret-flood", () => import("./worker-secret-flood.js")],
 ];
 
 async function main(): Promise<void> {

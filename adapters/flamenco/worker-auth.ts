@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Farm } from "../../src/app/farm.js";
+import { isFarmError } from "../../src/domain/errors.js";
 import { originOf } from "../http/client-origin.js";
 import { errorJson } from "./errors.js";
 
@@ -17,7 +18,8 @@ export function parseBasicAuth(header: string | undefined): { user: string; pass
 /**
  * Worker authentication (the spec's `worker_auth`: HTTP Basic, worker UUID and secret). Missing
  * credentials: 401 with `WWW-Authenticate: Basic`; wrong ones: 403 with a `SecurityError` (thrown
- * by the domain as `forbidden`). Every authenticated call counts as the worker being seen.
+ * by the domain as `forbidden`); too many wrong ones from the caller's address: 429 `Error` with
+ * Retry-After, answered without hashing. Every authenticated call counts as the worker being seen.
  */
 export function workerAuth(farm: Farm): MiddlewareHandler {
   return async (c, next) => {
@@ -26,7 +28,14 @@ export function workerAuth(farm: Farm): MiddlewareHandler {
       c.header("WWW-Authenticate", 'Basic realm="Flamenco Manager", charset="UTF-8"');
       return errorJson(c, 401, "worker credentials are missing: use HTTP Basic with the worker's UUID and secret");
     }
-    const id = await farm.workers.authenticate(creds.user, creds.password);
+    let id: string;
+    try {
+      id = await farm.workers.authenticate(creds.user, creds.password, remoteAddress(c));
+    } catch (err) {
+      if (!isFarmError(err, "forbidden") || err.details.reason !== "rate-limited") throw err;
+      c.header("Retry-After", "300");
+      return errorJson(c, 429, err.message);
+    }
     c.set("sessionId" as never, id as never);
     await next();
   };

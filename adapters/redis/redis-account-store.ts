@@ -1,6 +1,12 @@
 import type { Redis } from "ioredis";
-import type { AccountStore, LoginLimiter, RenderKeyInfo, User } from "../../src/domain/accounts/accounts.js";
+import {
+  type AccountStore,
+  type RenderKeyInfo,
+  UNKNOWN_MACHINE,
+  type User,
+} from "../../src/domain/accounts/accounts.js";
 import type { Keys } from "./keys.js";
+import { LuaScript } from "./lua-script.js";
 import { present, readHashes } from "./read-hashes.js";
 
 function fromHash(h: Record<string, string>): User | null {
@@ -14,6 +20,38 @@ function fromHash(h: Record<string, string>): User | null {
     created: h.created ?? "",
   };
 }
+
+/**
+ * KEYS[1] the user's keys (hash: key hash -> JSON info); ARGV: the new key's hash, its info, its
+ * machine ("" to replace none), how many keys to keep. Removes the keys of the same machine, adds
+ * the new one, drops the oldest past the cap; answers how many keys it removed.
+ */
+const addRenderKey = new LuaScript(
+  "add-render-key",
+  `local removed = 0
+local all = redis.call('HGETALL', KEYS[1])
+local kept = {}
+for i = 1, #all, 2 do
+  local ok, info = pcall(cjson.decode, all[i + 1])
+  local created = ok and type(info) == 'table' and tostring(info.created or '') or ''
+  if ARGV[3] ~= '' and ok and type(info) == 'table' and info.machine == ARGV[3] then
+    redis.call('HDEL', KEYS[1], all[i])
+    removed = removed + 1
+  else
+    kept[#kept + 1] = { all[i], created }
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local over = #kept + 1 - tonumber(ARGV[4])
+if over > 0 then
+  table.sort(kept, function(a, b) return a[2] < b[2] end)
+  for i = 1, over do
+    redis.call('HDEL', KEYS[1], kept[i][1])
+    removed = removed + 1
+  end
+end
+return removed`,
+);
 
 /** Users in Redis: one hash per user, a set of logins, a hash of render-key hashes per user. */
 export class RedisAccountStore implements AccountStore {
@@ -88,18 +126,11 @@ export class RedisAccountStore implements AccountStore {
     return Number(res);
   }
 
-  async addKey(login: string, keyHash: string, info: RenderKeyInfo, keep: number): Promise<void> {
-    const key = this.keys.userKeys(login);
-    await this.redis.hset(key, keyHash, JSON.stringify(info));
-    const n = await this.redis.hlen(key);
-    if (n <= keep) return;
-    const all = await this.redis.hgetall(key);
-    const oldest = Object.entries(all)
-      .map(([h, v]) => [h, (JSON.parse(v) as RenderKeyInfo).created] as const)
-      .sort((a, b) => a[1].localeCompare(b[1]))
-      .slice(0, n - keep)
-      .map(([h]) => h);
-    if (oldest.length > 0) await this.redis.hdel(key, ...oldest);
+  async addKey(login: string, keyHash: string, info: RenderKeyInfo, keep: number): Promise<number> {
+    const machine = info.machine === UNKNOWN_MACHINE ? "" : info.machine;
+    return Number(
+      await addRenderKey.run(this.redis, [this.keys.userKeys(login)], [keyHash, JSON.stringify(info), machine, keep]),
+    );
   }
 
   async getKey(login: string, keyHash: string): Promise<RenderKeyInfo | null> {
@@ -115,23 +146,5 @@ export class RedisAccountStore implements AccountStore {
 
   countKeys(login: string): Promise<number> {
     return this.redis.hlen(this.keys.userKeys(login));
-  }
-}
-
-/** Failed logins per subject in a fixed window: INCR, with the expiry set on the first failure. */
-export class RedisLoginLimiter implements LoginLimiter {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: Keys,
-    private readonly windowMs: number,
-  ) {}
-
-  async failures(subject: string): Promise<number> {
-    return Number((await this.redis.get(this.keys.loginFailures(subject))) ?? 0);
-  }
-
-  async recordFailure(subject: string): Promise<void> {
-    const key = this.keys.loginFailures(subject);
-    await this.redis.multi().incr(key).pexpire(key, this.windowMs, "NX").exec();
   }
 }

@@ -157,6 +157,10 @@ export const configSchema = z.object({
   MAINTENANCE: bool(false),
   OVERLOAD_THRESHOLD: z.coerce.number().min(0).default(0),
   LOGIN_RATE_LIMIT: int(10, 1, 100_000),
+  /** Password attempts per login from all addresses in 15 minutes; unset: 10 × LOGIN_RATE_LIMIT. */
+  /** Wrong Flamenco worker secrets per address in 5 minutes before that address gets 429 unhashed. */
+  WORKER_AUTH_RATE_LIMIT: int(20, 1, 1_000_000),
+  LOGIN_RATE_LIMIT_PER_LOGIN: z.coerce.number().int().min(1).max(1_000_000).optional(),
   SHEEPIT_SESSION_TIMEOUT: duration("1h"),
   SHEEPIT_BROKEN_FRAMES: int(3, 1, 1000),
 });

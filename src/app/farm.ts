@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { BullmqScheduler } from "../../adapters/bullmq/bullmq-scheduler.js";
 import { Keys } from "../../adapters/redis/keys.js";
+import { RedisAttemptLimiter } from "../../adapters/redis/redis-attempt-limiter.js";
 import { RedisJobStore } from "../../adapters/redis/redis-job-store.js";
 import { RedisOutputClaims } from "../../adapters/redis/redis-output-claims.js";
 import { RedisSessionStore } from "../../adapters/redis/redis-session-store.js";
@@ -78,6 +79,9 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
     workerTimeoutMs: config.WORKER_TIMEOUT,
     sweepIntervalMs: config.SWEEP_INTERVAL,
     allowedNetworks: config.WORKER_ALLOWED_NETWORKS,
+    // Wrong worker secrets per address in 5 minutes (key `login-failures:worker-addr:<address>`).
+    authLimiter: new RedisAttemptLimiter(redis, (s) => keys.loginFailures(`worker-${s}`), 5 * 60_000),
+    authFailuresPerAddress: config.WORKER_AUTH_RATE_LIMIT,
     tools: {
       linux: { blender: config.BLENDER_CMD_LINUX, ffmpeg: config.FFMPEG_CMD_LINUX },
       windows: { blender: config.BLENDER_CMD_WINDOWS, ffmpeg: config.FFMPEG_CMD_WINDOWS },

@@ -1,5 +1,6 @@
 import path from "node:path";
-import { RedisAccountStore, RedisLoginLimiter } from "../../adapters/redis/redis-account-store.js";
+import { RedisAccountStore } from "../../adapters/redis/redis-account-store.js";
+import { RedisAttemptLimiter } from "../../adapters/redis/redis-attempt-limiter.js";
 import { RedisRenderClientStore } from "../../adapters/redis/redis-render-client-store.js";
 import { ArchiveBuilder } from "../../adapters/storage/archive-builder.js";
 import { LocalFrameFiles } from "../../adapters/storage/frame-files.js";
@@ -10,7 +11,7 @@ import type { Farm } from "./farm.js";
 
 /** Where SheepIt clients send frames: the path of every validation URL. */
 export const VALIDATION_PATH = "/server/send_frame.php";
-/** Window of the failed-login counters (LOGIN_RATE_LIMIT failures per login and per address). */
+/** Window of the login counters (LOGIN_RATE_LIMIT per address, LOGIN_RATE_LIMIT_PER_LOGIN per login). */
 export const LOGIN_WINDOW_MS = 15 * 60_000;
 
 export interface RenderClients {
@@ -27,8 +28,11 @@ const built = new WeakMap<Farm, RenderClients>();
 export function accountsOf(farm: Farm): AccountService {
   return new AccountService(
     new RedisAccountStore(farm.redis, farm.keys),
-    new RedisLoginLimiter(farm.redis, farm.keys, LOGIN_WINDOW_MS),
-    { maxFailedLogins: farm.config.LOGIN_RATE_LIMIT },
+    new RedisAttemptLimiter(farm.redis, (s) => farm.keys.loginFailures(s), LOGIN_WINDOW_MS),
+    {
+      perAddress: farm.config.LOGIN_RATE_LIMIT,
+      perLogin: farm.config.LOGIN_RATE_LIMIT_PER_LOGIN ?? 10 * farm.config.LOGIN_RATE_LIMIT,
+    },
   );
 }
 

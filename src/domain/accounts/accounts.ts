@@ -1,5 +1,6 @@
+import type { AttemptLimiter } from "../attempt-limiter.js";
 import { FarmError, invalid } from "../errors.js";
-import { hashSecret, sha256Hex, verifySecret } from "../secrets.js";
+import { dummyHash, hashSecret, sha256Hex, verifySecret } from "../secrets.js";
 import { newRenderKey, RENDER_KEY_PREFIX } from "./secrets.js";
 
 /** A person who renders for the farm with SheepIt clients. */
@@ -32,18 +33,15 @@ export interface AccountStore {
   delete(login: string): Promise<boolean>;
   /** Adds points; answers the new total. */
   addPoints(login: string, points: number): Promise<number>;
-  /** Adds a key (by hash); keeps at most `keep` keys per user, dropping the oldest. */
-  addKey(login: string, keyHash: string, info: RenderKeyInfo, keep: number): Promise<void>;
+  /**
+   * Adds a key (by hash) in place of the user's keys for the same machine (unless the machine is
+   * "unknown"), keeps at most `keep` keys per user, dropping the oldest; answers how many it revoked.
+   */
+  addKey(login: string, keyHash: string, info: RenderKeyInfo, keep: number): Promise<number>;
   getKey(login: string, keyHash: string): Promise<RenderKeyInfo | null>;
   /** Removes every key of the user; answers how many there were. */
   revokeKeys(login: string): Promise<number>;
   countKeys(login: string): Promise<number>;
-}
-
-/** Counts failed logins per subject within a window (adapters/redis: a counter with expiry). */
-export interface LoginLimiter {
-  failures(subject: string): Promise<number>;
-  recordFailure(subject: string): Promise<void>;
 }
 
 export interface Credentials {
@@ -59,16 +57,31 @@ export interface Credentials {
 const LOGIN_RE = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 /** Keys kept per user: one per machine, so this only bounds a misbehaving client. */
 const KEYS_PER_USER = 200;
+/** The machine of a client that says neither its hwid nor its hostname: its keys are not replaced. */
+export const UNKNOWN_MACHINE = "unknown";
+
+export interface LoginLimits {
+  /** Password attempts per address within the limiter's window (LOGIN_RATE_LIMIT). */
+  perAddress: number;
+  /** Password attempts per login from all addresses together (LOGIN_RATE_LIMIT_PER_LOGIN). */
+  perLogin: number;
+}
 
 /**
  * Users: added and managed from the command line; they log in with their password or a render key
- * issued at an earlier login. Failed logins are limited per login and per address.
+ * issued at an earlier login. Password attempts take a slot per address and per login before the
+ * password is checked (given back when it is right), so parallel guesses over many processes
+ * check at most the limit; render-key logins (a SHA-256 lookup of 256 random bits) are never
+ * stopped by those limits, so a guesser cannot lock the owner's machines out.
  */
 export class AccountService {
+  /** Passwords checked (scrypt) by this service since it was made: what the limits bound. */
+  passwordChecks = 0;
+
   constructor(
     private readonly store: AccountStore,
-    private readonly limiter: LoginLimiter,
-    private readonly opts: { maxFailedLogins: number },
+    private readonly limiter: AttemptLimiter,
+    private readonly limits: LoginLimits,
   ) {}
 
   async add(login: string, password: string, opts: { canRender?: boolean } = {}): Promise<User> {
@@ -129,34 +142,39 @@ export class AccountService {
 
   /**
    * Checks the credentials and answers the user with its render key for this machine: the key the
-   * client logged in with, or a new one after a password login. `forbidden` for wrong
-   * credentials, a disabled user, or too many failed logins of this login or address.
+   * client logged in with, or a new one after a password login (replacing the machine's old key).
+   * `forbidden` for wrong credentials, a disabled user, or a password attempt past the limits of
+   * its address or login (reason `rate-limited`, answered without checking the password).
    */
   async authenticate(c: Credentials): Promise<{ user: User; renderKey: string }> {
-    const subjects = [`login:${c.login.toLowerCase()}`, `addr:${c.address}`];
-    const counts = await Promise.all(subjects.map((s) => this.limiter.failures(s)));
-    if (counts.some((n) => n >= this.opts.maxFailedLogins)) {
+    const badCredentials = () => new FarmError("forbidden", "wrong login or password", { reason: "bad-credentials" });
+    if (c.password.startsWith(RENDER_KEY_PREFIX)) {
+      const user = await this.store.get(c.login);
+      if (!user || user.disabled || !(await this.store.getKey(user.login, sha256Hex(c.password)))) {
+        throw badCredentials();
+      }
+      return { user, renderKey: c.password };
+    }
+    const subjects = [`addr:${c.address}`, `login:${c.login.toLowerCase()}`];
+    const refused = await this.limiter.reserve([
+      { subject: subjects[0] as string, limit: this.limits.perAddress },
+      { subject: subjects[1] as string, limit: this.limits.perLogin },
+    ]);
+    if (refused !== null) {
       throw new FarmError("forbidden", "too many failed logins; try again later", { reason: "rate-limited" });
     }
     const user = await this.store.get(c.login);
-    let renderKey: string | undefined;
-    if (user && !user.disabled) {
-      if (c.password.startsWith(RENDER_KEY_PREFIX)) {
-        if (await this.store.getKey(user.login, sha256Hex(c.password))) renderKey = c.password;
-      } else if (await verifySecret(c.password, user.passwordHash)) {
-        renderKey = newRenderKey();
-        await this.store.addKey(
-          user.login,
-          sha256Hex(renderKey),
-          { machine: c.machine, created: new Date().toISOString() },
-          KEYS_PER_USER,
-        );
-      }
-    }
-    if (!user || user.disabled || !renderKey) {
-      await Promise.all(subjects.map((s) => this.limiter.recordFailure(s)));
-      throw new FarmError("forbidden", "wrong login or password", { reason: "bad-credentials" });
-    }
+    this.passwordChecks++;
+    const ok = await verifySecret(c.password, user?.passwordHash ?? (await dummyHash()));
+    if (!ok || !user || user.disabled) throw badCredentials();
+    await this.limiter.refund(subjects);
+    const renderKey = newRenderKey();
+    await this.store.addKey(
+      user.login,
+      sha256Hex(renderKey),
+      { machine: c.machine, created: new Date().toISOString() },
+      KEYS_PER_USER,
+    );
     return { user, renderKey };
   }
 }

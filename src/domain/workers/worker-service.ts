@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { AttemptLimiter } from "../attempt-limiter.js";
 import { FarmError, invalid, isFarmError, notFound } from "../errors.js";
 import type { Job } from "../jobs/job.js";
 import { type JobStatus, runnableStatuses } from "../jobs/job.js";
@@ -9,6 +10,7 @@ import { taskName } from "../scheduling/task-view.js";
 import type { WorkService } from "../scheduling/work-service.js";
 import { dummyHash, hashSecret, verifySecret } from "../secrets.js";
 import type { Session, SessionStore } from "../sessions/session.js";
+import { CheckGate } from "./check-gate.js";
 import { AllowedNetworks, plainAddress } from "./networks.js";
 import { VerifiedCredentials } from "./secrets.js";
 import {
@@ -35,6 +37,12 @@ export interface WorkerServiceOptions {
   allowedNetworks: readonly string[];
   /** How long a verified secret is remembered in this process. */
   credentialsTtlMs?: number;
+  /** Counts secret checks per address (a slot taken before hashing, given back when right). */
+  authLimiter?: AttemptLimiter;
+  /** Wrong secrets per address within the limiter's window before checks are refused unhashed (WORKER_AUTH_RATE_LIMIT). */
+  authFailuresPerAddress?: number;
+  /** Secret checks one process runs at once (more wait, a few; past that 503). */
+  concurrentChecks?: number;
 }
 
 /** What a worker says about itself when it registers or signs on. */
@@ -77,6 +85,11 @@ function noJob(err: unknown): null {
 export class WorkerService {
   private readonly networks: AllowedNetworks;
   private readonly verified: VerifiedCredentials;
+  private readonly gate: CheckGate;
+  /** Secrets checked (scrypt) by this service since it was made. */
+  secretChecks = 0;
+  /** Addresses the limiter refused, until when this process refuses them without asking Redis. */
+  private readonly refusedUntil = new Map<string, number>();
 
   constructor(
     private readonly sessions: SessionStore,
@@ -87,6 +100,7 @@ export class WorkerService {
   ) {
     this.networks = new AllowedNetworks(opts.allowedNetworks);
     this.verified = new VerifiedCredentials(opts.credentialsTtlMs ?? 30_000);
+    this.gate = new CheckGate(opts.concurrentChecks ?? 2);
     // Hash the dummy secret now, so the first unknown worker is not answered faster.
     void dummyHash();
   }
@@ -116,14 +130,36 @@ export class WorkerService {
 
   /**
    * Checks a worker's credentials and records that it was seen. Unknown workers and wrong secrets
-   * cost the same and both throw `forbidden`.
+   * cost the same and both throw `forbidden`. Credentials verified in the last 30 s pass without
+   * a check; any other check first takes a slot of its address (`address`), given back when the
+   * secret is right, so past `authFailuresPerAddress` wrong secrets an address is refused
+   * (`forbidden`, reason `rate-limited`) without hashing, while other addresses go on.
    */
-  async authenticate(workerId: string, secret: string): Promise<string> {
+  async authenticate(workerId: string, secret: string, address = ""): Promise<string> {
     const key = VerifiedCredentials.key(workerId, secret);
     if (!this.verified.has(key, workerId)) {
+      const subject = `addr:${plainAddress(address)}`;
+      const limiter = this.opts.authLimiter;
+      if (limiter) {
+        const throttled = () =>
+          new FarmError("forbidden", "too many wrong worker credentials from this address; try again later", {
+            reason: "rate-limited",
+          });
+        if ((this.refusedUntil.get(subject) ?? 0) > Date.now()) throw throttled();
+        const refused = await limiter.reserve([{ subject, limit: this.opts.authFailuresPerAddress ?? 20 }]);
+        if (refused !== null) {
+          if (this.refusedUntil.size >= 10_000) this.refusedUntil.clear();
+          this.refusedUntil.set(subject, Date.now() + 1_000);
+          throw throttled();
+        }
+      }
       const stored = await this.store.secret(workerId);
-      const ok = await verifySecret(secret, stored ?? (await dummyHash()));
+      const ok = await this.gate.run(async () => {
+        this.secretChecks++;
+        return verifySecret(secret, stored ?? (await dummyHash()));
+      });
       if (!ok || !stored) throw new FarmError("forbidden", "wrong worker credentials");
+      await limiter?.refund([subject]);
       this.verified.add(key, workerId);
     }
     if (!(await this.sessions.touch(workerId))) {
