@@ -71,7 +71,6 @@ export function renderClientsOf(farm: Farm): RenderClients {
       minClientVersion: c.MIN_CLIENT_VERSION,
       brokenFrameLimit: c.SHEEPIT_BROKEN_FRAMES,
       archiveAccessMs: Math.max(c.SHEEPIT_LEASE, 3_600_000),
-      publicUrl: () => farm.config.publicUrl,
       validationPath: VALIDATION_PATH,
       errorReportsKept: 20,
       errorLogMax: 64 * 1024,

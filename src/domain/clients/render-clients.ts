@@ -34,8 +34,6 @@ export interface RenderClientOptions {
   brokenFrameLimit: number;
   /** How long after being given a frame a session may still download the job's archive. */
   archiveAccessMs: number;
-  /** Base URL of the gateway (validation URLs are absolute). */
-  publicUrl: () => string;
   validationPath: string;
   errorReportsKept: number;
   errorLogMax: number;
@@ -83,6 +81,11 @@ export interface FrameRequest {
   cached: string[];
   /** Requests in flight in this gateway (the load measure). */
   load: number;
+  /**
+   * The base URL this client reached the gateway at (PUBLIC_URL when set): the validation URL is
+   * built on it, so each client gets URLs from its own request only.
+   */
+  baseUrl: string;
 }
 
 export interface FarmStats {
@@ -329,7 +332,7 @@ export class RenderClientService {
         archive,
         renderer,
         useGpu,
-        validationUrl: `${this.opts.publicUrl()}${this.opts.validationPath}?${query}`,
+        validationUrl: `${req.baseUrl.replace(/\/+$/, "")}${this.opts.validationPath}?${query}`,
         script: blenderScript({ format: String(job.settings.format ?? "PNG"), useGpu }),
       },
       stats,
