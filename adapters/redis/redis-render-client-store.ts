@@ -7,6 +7,9 @@ import type { Keys } from "./keys.js";
 /** Jobs whose first frame dimensions are kept in memory (the map is emptied when full). */
 const DIMS_KEPT = 10_000;
 
+/** Session statuses that do not count as connected machines. */
+const DEAD_STATUSES = new Set(["disabled", "offline", "error"]);
+
 type ArchiveRecord = Omit<JobArchive, "file" | "password"> & { key: string };
 
 /** What the farm keeps about render-client sessions, in Redis beside the scheduler's state. */
@@ -157,14 +160,23 @@ export class RedisRenderClientStore implements RenderClientStore {
     const ids = await this.redis.zrange(this.keys.runnable(), 0, -1);
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hmget(this.keys.job(id), "total", "completed", "failed");
-    pipe.zcount(this.keys.sessionsSeen(), seenSince, "+inf");
+    pipe.zrangebyscore(this.keys.sessionsSeen(), seenSince, "+inf");
     const rows = (await pipe.exec()) ?? [];
     let framesRemaining = 0;
     for (const [, v] of rows.slice(0, ids.length)) {
       const [total, completed, failed] = (v as Array<string | null>).map((x) => Number(x ?? 0));
       framesRemaining += Math.max(0, (total ?? 0) - (completed ?? 0) - (failed ?? 0));
     }
-    const connected = Number(rows[ids.length]?.[1] ?? 0);
+    // Live sessions only: seen within the window and not disabled, offline or in error.
+    const seen = (rows[ids.length]?.[1] as string[] | undefined) ?? [];
+    const statuses = seen.length === 0 ? [] : await this.liveStatuses(seen);
+    const connected = statuses.filter((st) => st !== null && !DEAD_STATUSES.has(st)).length;
     return { framesRemaining, jobsWaiting: ids.length, connected };
+  }
+
+  private async liveStatuses(ids: string[]): Promise<Array<string | null>> {
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hget(this.keys.session(id), "status");
+    return ((await pipe.exec()) ?? []).map(([, v]) => (typeof v === "string" ? v : null));
   }
 }

@@ -13,6 +13,7 @@ import type { Session, SessionStore } from "../sessions/session.js";
 import type { FarmStorage } from "../storage.js";
 import { blenderFileFormat, blenderScript } from "./blender-script.js";
 import { signFrameToken, verifyFrameToken } from "./frame-token.js";
+import { earlierSessionsOf } from "./machine-sessions.js";
 import type { FrameFiles, JobArchive, JobArchives, RenderClientStore, Renderer, RendererCatalog } from "./ports.js";
 
 /**
@@ -225,6 +226,9 @@ export class RenderClientService {
       },
     };
     await this.d.sessions.put(session);
+    // A restarted machine: its old sessions end now and their frames go back in line at once.
+    const same = { login: user.login, machine, hostname: p.hostname ?? "" };
+    for (const old of earlierSessionsOf(same, await this.d.sessions.list("sheepit"), id)) await this.end(old.id);
     return { cookie, session, renderKey };
   }
 
