@@ -11,6 +11,7 @@ import type { WorkService } from "../scheduling/work-service.js";
 import { randomToken, sha256Hex } from "../secrets.js";
 import type { Session, SessionStore } from "../sessions/session.js";
 import type { FarmStorage } from "../storage.js";
+import { type BlackFrameStore, blackVerdict } from "./black-frame-check.js";
 import { blenderFileFormat, blenderScript } from "./blender-script.js";
 import { signFrameToken, verifyFrameToken } from "./frame-token.js";
 import { earlierSessionsOf } from "./machine-sessions.js";
@@ -51,6 +52,9 @@ export interface RenderClientDeps {
   archives: JobArchives;
   frames: FrameFiles;
   state: RenderClientStore;
+  blackFrames: BlackFrameStore;
+  /** Appends to a task's log (the lease's, as Flamenco task logs: `GET /api/tasks/{id}/log`). */
+  taskLog: (leaseId: string, text: string) => Promise<void>;
   warn: (obj: Record<string, unknown>, msg: string) => void;
 }
 
@@ -541,6 +545,18 @@ export class RenderClientService {
       }
       const wanted = await this.stillWanted(t);
       if (!wanted) return { points: 0 };
+      const verdict = await blackVerdict(this.d.blackFrames, {
+        jobId: t.job.id,
+        index: t.index,
+        sessionId: t.session.id,
+        black: info.black,
+      });
+      if (verdict.kind === "hold") {
+        // Success for the client (it goes on); the frame waits for a second, different client.
+        if (wanted.lease?.state === "active") await this.d.scheduler.release(t.leaseId, t.session.id);
+        return { points: 0 };
+      }
+      if (verdict.blame) await this.countBrokenAgainst(verdict.blame);
       await this.d.frames.place(file, t.target);
       placed = true;
       return { points: await this.complete(t, wanted.lease, p.renderSeconds) };
@@ -560,7 +576,6 @@ export class RenderClientService {
     if (expected && expected !== info.format) {
       return `the job renders ${blenderFileFormat(String(t.job.settings.format))}, the upload is ${info.format}`;
     }
-    if (info.black) return "the frame is all black";
     const known = await this.d.state.firstDimensions(t.job.id, { width: info.width, height: info.height });
     if (known.width !== info.width || known.height !== info.height) {
       return `the frame is ${info.width}x${info.height}, the job's frames are ${known.width}x${known.height}`;
@@ -573,12 +588,17 @@ export class RenderClientService {
     if (lease?.state === "active" && lease.sessionId === t.session.id) {
       await this.d.work.fail(lease.id, t.session.id, `broken frame: ${why}`, [t.frame]).catch(() => undefined);
     }
-    const inARow = await this.d.state.countBroken(t.session.id);
-    if (inARow >= this.opts.brokenFrameLimit) {
-      await this.d.sessions.update(t.session.id, { status: "disabled" });
-      await this.d.work.releaseAll(t.session.id);
-    }
+    await this.countBrokenAgainst(t.session.id);
     throw reason("invalid", `broken frame: ${why}`, "broken-frame");
+  }
+
+  /** Counts a bad result in a row against a session; at SHEEPIT_BROKEN_FRAMES it is disabled and its frames go back. */
+  private async countBrokenAgainst(sessionId: string): Promise<void> {
+    const inARow = await this.d.state.countBroken(sessionId);
+    if (inARow >= this.opts.brokenFrameLimit) {
+      if (await this.d.sessions.get(sessionId)) await this.d.sessions.update(sessionId, { status: "disabled" });
+      await this.d.work.releaseAll(sessionId);
+    }
   }
 
   /**
