@@ -13,6 +13,7 @@ import type { Session, SessionStore } from "../sessions/session.js";
 import type { FarmStorage } from "../storage.js";
 import { type BlackFrameStore, blackVerdict } from "./black-frame-check.js";
 import { blenderFileFormat, blenderScript } from "./blender-script.js";
+import { chargeOf } from "./error-types.js";
 import { signFrameToken, verifyFrameToken } from "./frame-token.js";
 import { earlierSessionsOf } from "./machine-sessions.js";
 import type { FrameFiles, JobArchive, JobArchives, RenderClientStore, Renderer, RendererCatalog } from "./ports.js";
@@ -462,8 +463,20 @@ export class RenderClientService {
     if (p.type === 0 || p.sheepitId === undefined || p.frame === undefined) return;
     const held = await this.heldFrame(s, p.sheepitId, p.frame);
     if (!held) return;
-    if (p.type === 20 || p.type === 22) {
+    // The client's report is the task's log (`GET /api/tasks/{lease id}/log`), as a worker's would be.
+    await this.d
+      .taskLog(held.lease.id, `${errorLogHeader(s, p.type)}\n${log}${log.endsWith("\n") || log === "" ? "" : "\n"}`)
+      .catch((err) => this.d.warn({ err, leaseId: held.lease.id }, "task log not written"));
+    const charge = chargeOf(p.type);
+    if (charge === "none") {
       await this.d.scheduler.release(held.lease.id, s.id);
+      return;
+    }
+    if (charge === "session") {
+      // Set-up errors describe the machine: the frame goes back uncharged (no failure list, no
+      // TASK_FAIL_WORKERS, no blocklist); they count against the session as broken frames do.
+      await this.d.scheduler.release(held.lease.id, s.id);
+      await this.countBrokenAgainst(s.id);
       return;
     }
     const needs = await this.neededAfter(held.job.id, s.caps, p);
@@ -636,6 +649,11 @@ export class RenderClientService {
     await Promise.all([this.d.accounts.addPoints(login, points), this.d.state.resetBroken(t.session.id, points)]);
     return points;
   }
+}
+
+/** The first line of a SheepIt error report in its task's log. */
+function errorLogHeader(s: Session, type: number): string {
+  return `${new Date().toISOString()} SheepIt client ${s.name} reported error type ${type}:`;
 }
 
 /** The value kept for `key`, else loaded and kept when found (values that never change while their job exists). */
