@@ -40,5 +40,6 @@ export async function blackVerdict(
   }
   if (first === null) return { kind: "accept" };
   await store.clear(p.jobId, p.index);
-  return p.black === true ? { kind: "accept" } : { kind: "accept", blame: first };
+  // Blame only on evidence: pixels that could not be checked (black undefined) blame nobody.
+  return p.black === false ? { kind: "accept", blame: first } : { kind: "accept" };
 }
