@@ -24,6 +24,7 @@ import { jobTypes } from "../../src/domain/jobs/job-types.js";
 import type { Lease } from "../../src/domain/scheduling/capabilities.js";
 import { currentTasks } from "../../src/domain/scheduling/job-task-list.js";
 import { taskName, taskStatus } from "../../src/domain/scheduling/task-view.js";
+import type { Session } from "../../src/domain/sessions/session.js";
 import { jsonBody, params } from "./validate.js";
 
 /** A domain job as the `Job` wire shape. */
@@ -44,9 +45,12 @@ export function jobToWire(job: Job): JobWire {
 /** Leases as `Task` wire shapes, with who holds or held each. */
 async function tasksToWire(farm: Farm, leases: Lease[], priority: number): Promise<TaskWire[]> {
   const ids = [...new Set(leases.map((l) => l.sessionId))];
-  const sessions = new Map(
+  const sessions = new Map<string, Pick<Session, "id" | "name" | "protocol">>(
     (await Promise.all(ids.map((id) => farm.sessions.get(id)))).flatMap((s) => (s ? [[s.id, s]] : [])),
   );
+  // A task keeps its holder's name after the session ended.
+  const gone = ids.filter((id) => !sessions.has(id));
+  for (const f of await Promise.all(gone.map((id) => farm.sessions.formerHolder(id)))) if (f) sessions.set(f.id, f);
   return leases.map((l) => {
     const s = sessions.get(l.sessionId);
     return {

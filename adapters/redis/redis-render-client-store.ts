@@ -7,6 +7,9 @@ import type { Keys } from "./keys.js";
 /** Jobs whose first frame dimensions are kept in memory (the map is emptied when full). */
 const DIMS_KEPT = 10_000;
 
+/** Session statuses that do not count as connected machines. */
+const DEAD_STATUSES = new Set(["disabled", "offline", "error"]);
+
 type ArchiveRecord = Omit<JobArchive, "file" | "password"> & { key: string };
 
 /** What the farm keeps about render-client sessions, in Redis beside the scheduler's state. */
@@ -158,7 +161,7 @@ export class RedisRenderClientStore implements RenderClientStore {
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hmget(this.keys.job(id), "total", "completed", "failed");
     for (const id of ids) pipe.hget(this.keys.schedJob(id), "tasktype");
-    pipe.zcount(this.keys.sessionsSeen(), seenSince, "+inf");
+    pipe.zrangebyscore(this.keys.sessionsSeen(), seenSince, "+inf");
     const rows = (await pipe.exec()) ?? [];
     let framesRemaining = 0;
     let jobsWaiting = 0;
@@ -170,7 +173,16 @@ export class RedisRenderClientStore implements RenderClientStore {
       framesRemaining += left;
       jobsWaiting += 1;
     });
-    const connected = Number(rows[2 * ids.length]?.[1] ?? 0);
+    // Live sessions only: seen within the window and not disabled, offline or in error.
+    const seen = (rows[2 * ids.length]?.[1] as string[] | undefined) ?? [];
+    const statuses = seen.length === 0 ? [] : await this.liveStatuses(seen);
+    const connected = statuses.filter((st) => st !== null && !DEAD_STATUSES.has(st)).length;
     return { framesRemaining, jobsWaiting, connected };
+  }
+
+  private async liveStatuses(ids: string[]): Promise<Array<string | null>> {
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hget(this.keys.session(id), "status");
+    return ((await pipe.exec()) ?? []).map(([, v]) => (typeof v === "string" ? v : null));
   }
 }

@@ -26,6 +26,24 @@ const touchSession = new LuaScript(
   "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], 'lastSeen', ARGV[1]) redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2]) return 1",
 );
 
+/**
+ * deleteSession: removes a session and keeps its name and protocol (`<protocol>|<name>`) under its
+ * id for ARGV[2] ms, so tasks it held still show who held them.
+ * KEYS[1] session hash, KEYS[2] seen index, KEYS[3] former-holder string. ARGV[1] id, ARGV[2] keep ms.
+ */
+const deleteSession = new LuaScript(
+  "deleteSession",
+  `
+local v = redis.call('HMGET', KEYS[1], 'protocol', 'name')
+if v[1] then redis.call('SET', KEYS[3], v[1] .. '|' .. (v[2] or ''), 'PX', tonumber(ARGV[2])) end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1`,
+);
+
+/** How long an ended session's name is kept for the tasks it held. */
+const FORMER_HOLDER_MS = 30 * 24 * 3_600_000;
+
 function toHash(s: Session): Record<string, string> {
   return {
     id: s.id,
@@ -122,6 +140,17 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<void> {
-    await this.redis.multi().del(this.keys.session(id)).zrem(this.keys.sessionsSeen(), id).exec();
+    await deleteSession.run(
+      this.redis,
+      [this.keys.session(id), this.keys.sessionsSeen(), this.keys.other("session-former", id)],
+      [id, FORMER_HOLDER_MS],
+    );
+  }
+
+  async formerHolder(id: string): Promise<{ id: string; name: string; protocol: Protocol } | null> {
+    const v = await this.redis.get(this.keys.other("session-former", id));
+    if (!v) return null;
+    const bar = v.indexOf("|");
+    return { id, protocol: v.slice(0, bar) as Protocol, name: v.slice(bar + 1) };
   }
 }

@@ -92,6 +92,8 @@ export function sheepitRoutes(farm: Farm): Hono {
     return xmlResponse(c, statusXml(endpoint, status));
   };
   const cookieOf = (c: Context<AppEnv>) => getCookie(c, SESSION_COOKIE);
+  /** The base URL this client used (PUBLIC_URL when set, else its Host; see adapters/http/client-origin.ts). */
+  const baseUrlOf = (c: Context<AppEnv>) => originOf(c).baseUrl || farm.config.publicUrl;
 
   // ---- session creation -----------------------------------------------------------------------
   app.on(["GET", "POST"], "/server/config.php", async (c) => {
@@ -117,7 +119,7 @@ export function sheepitRoutes(farm: Farm): Hono {
         path: "/",
         httpOnly: true,
         sameSite: "Lax",
-        secure: farm.config.publicUrl.startsWith("https:"),
+        secure: baseUrlOf(c).startsWith("https:"),
       });
       const mirrors = farm.config.SPEEDTEST_MIRRORS;
       return xmlResponse(
@@ -165,6 +167,7 @@ export function sheepitRoutes(farm: Farm): Hono {
         vramBytes: p.gpu_ram,
         cached: cache.files.map((f) => f.md5),
         load,
+        baseUrl: baseUrlOf(c),
       });
       const f = answer.frame;
       if (!f) {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import fs from "node:fs";
+import os from "node:os";
 import { serve } from "@hono/node-server";
+import { advertisedUrls } from "./advertised-urls.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createFarm } from "./farm.js";
 import { RedisServerMissingError } from "./local-redis.js";
@@ -42,6 +44,14 @@ async function main(): Promise<void> {
       { port: info.port, host: config.HOST, publicUrl: config.publicUrl, storageRoot: config.storageRoot },
       "gateway listening",
     );
+    const urls = advertisedUrls(config, os.networkInterfaces());
+    logger.info({ sheepitUrls: urls.sheepit, flamencoUrls: urls.flamenco }, "give clients these URLs");
+    if (urls.guessed) {
+      logger.warn(
+        { guessed: urls.flamenco },
+        "PUBLIC_URL is unset: the URLs above are guesses; each SheepIt client's validation URLs are built from the Host (X-Forwarded-Host/-Proto from TRUSTED_PROXIES) of its own requests",
+      );
+    }
   });
 
   let sweeping = false;

@@ -1,7 +1,9 @@
 import path from "node:path";
 import { RedisAccountStore } from "../../adapters/redis/redis-account-store.js";
 import { RedisAttemptLimiter } from "../../adapters/redis/redis-attempt-limiter.js";
+import { RedisBlackFrames } from "../../adapters/redis/redis-black-frames.js";
 import { RedisRenderClientStore } from "../../adapters/redis/redis-render-client-store.js";
+import { RedisWorkerStore } from "../../adapters/redis/redis-worker-store.js";
 import { ArchiveBuilder } from "../../adapters/storage/archive-builder.js";
 import { LocalFrameFiles } from "../../adapters/storage/frame-files.js";
 import { FolderRendererCatalog } from "../../adapters/storage/renderer-catalog.js";
@@ -48,6 +50,7 @@ export function renderClientsOf(farm: Farm): RenderClients {
   const store = new RedisRenderClientStore(farm.redis, farm.keys, Math.max(c.SHEEPIT_SESSION_TIMEOUT, 24 * 3_600_000));
   const renderers = new FolderRendererCatalog(c.renderersDir);
   const frames = new LocalFrameFiles(farm.storage.root);
+  const taskLogs = new RedisWorkerStore(farm.redis, farm.keys, c.TASK_LOG_MAX);
   const archives = new ArchiveBuilder(
     { dir: path.join(c.dataDir, "archives"), storageRoot: farm.storage.root, maxBytes: c.ARCHIVE_MAX, waitMs: 20_000 },
     store,
@@ -65,6 +68,8 @@ export function renderClientsOf(farm: Farm): RenderClients {
       archives,
       frames,
       state: store,
+      blackFrames: new RedisBlackFrames(farm.redis, farm.keys, 7 * 24 * 3_600_000),
+      taskLog: (leaseId, text) => taskLogs.noteTask(leaseId, { log: text }),
       warn: (obj, msg) => farm.logger.warn(obj, msg),
     },
     {
@@ -75,7 +80,6 @@ export function renderClientsOf(farm: Farm): RenderClients {
       minClientVersion: c.MIN_CLIENT_VERSION,
       brokenFrameLimit: c.SHEEPIT_BROKEN_FRAMES,
       archiveAccessMs: Math.max(c.SHEEPIT_LEASE, 3_600_000),
-      publicUrl: () => farm.config.publicUrl,
       validationPath: VALIDATION_PATH,
       errorReportsKept: 20,
       errorLogMax: 64 * 1024,

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { BlobReader, configure, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
 import { XMLParser } from "fast-xml-parser";
+import { Agent } from "undici";
 
 /**
  * A SheepIt client as the Java client behaves on the wire (../shared/specs/sheepit-client-behaviour.md):
@@ -51,6 +52,13 @@ export interface ClientOptions {
   retryDelaysMs?: number[];
   /** Hook to observe every HTTP exchange (path, status, ms). */
   onExchange?: (what: string, ms: number) => void;
+  /**
+   * Every host name resolves to this address, as for a client whose DNS points `farm.example.org`
+   * at the gateway: URLs (and so the Host header) keep the name, connections go here.
+   */
+  resolveTo?: string;
+  /** Headers sent with every request (as a proxy in front of the gateway would add them). */
+  headers?: Record<string, string>;
 }
 
 export interface JobOffer {
@@ -114,19 +122,41 @@ export class SheepItClient {
   /** Every archive downloaded (a cached one is not downloaded again). */
   readonly downloads: Array<{ type: "binary" | "job"; job: string; md5: string }> = [];
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly dispatcher: Agent | undefined;
 
   constructor(readonly o: ClientOptions) {
     this.password = o.password;
+    const to = o.resolveTo;
+    if (to) {
+      const family = to.includes(":") ? 6 : 4;
+      this.dispatcher = new Agent({
+        connect: {
+          lookup: (_host, opts, cb) =>
+            (opts as { all?: boolean }).all
+              ? (cb as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [
+                  { address: to, family },
+                ])
+              : cb(null, to, family),
+        },
+      });
+    }
     fs.mkdirSync(o.workDir, { recursive: true });
   }
 
   private async http(url: string, init: RequestInit = {}, what = url): Promise<Response> {
     const headers = new Headers(init.headers);
+    for (const [k, v] of Object.entries(this.o.headers ?? {})) headers.set(k, v);
     headers.set("User-Agent", "Java/11.0.20");
     headers.set("Accept-Encoding", "gzip");
     if (this.cookies.size > 0) headers.set("Cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
     const started = performance.now();
-    const res = await fetch(url, { ...init, headers, redirect: "follow", signal: AbortSignal.timeout(60_000) });
+    const res = await fetch(url, {
+      ...init,
+      headers,
+      redirect: "follow",
+      signal: AbortSignal.timeout(60_000),
+      ...(this.dispatcher ? ({ dispatcher: this.dispatcher } as object) : {}),
+    });
     for (const line of res.headers.getSetCookie()) {
       const [pair] = line.split(";");
       const eq = pair?.indexOf("=") ?? -1;

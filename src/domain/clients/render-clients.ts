@@ -12,8 +12,11 @@ import type { WorkService } from "../scheduling/work-service.js";
 import { randomToken, sha256Hex } from "../secrets.js";
 import type { Session, SessionStore } from "../sessions/session.js";
 import type { FarmStorage } from "../storage.js";
+import { type BlackFrameStore, blackVerdict } from "./black-frame-check.js";
 import { blenderFileFormat, blenderScript } from "./blender-script.js";
+import { chargeOf } from "./error-types.js";
 import { signFrameToken, verifyFrameToken } from "./frame-token.js";
+import { earlierSessionsOf } from "./machine-sessions.js";
 import type { FrameFiles, JobArchive, JobArchives, RenderClientStore, Renderer, RendererCatalog } from "./ports.js";
 
 /**
@@ -35,8 +38,6 @@ export interface RenderClientOptions {
   brokenFrameLimit: number;
   /** How long after being given a frame a session may still download the job's archive. */
   archiveAccessMs: number;
-  /** Base URL of the gateway (validation URLs are absolute). */
-  publicUrl: () => string;
   validationPath: string;
   errorReportsKept: number;
   errorLogMax: number;
@@ -53,6 +54,9 @@ export interface RenderClientDeps {
   archives: JobArchives;
   frames: FrameFiles;
   state: RenderClientStore;
+  blackFrames: BlackFrameStore;
+  /** Appends to a task's log (the lease's, as Flamenco task logs: `GET /api/tasks/{id}/log`). */
+  taskLog: (leaseId: string, text: string) => Promise<void>;
   warn: (obj: Record<string, unknown>, msg: string) => void;
 }
 
@@ -84,6 +88,11 @@ export interface FrameRequest {
   cached: string[];
   /** Requests in flight in this gateway (the load measure). */
   load: number;
+  /**
+   * The base URL this client reached the gateway at (PUBLIC_URL when set): the validation URL is
+   * built on it, so each client gets URLs from its own request only.
+   */
+  baseUrl: string;
 }
 
 export interface FarmStats {
@@ -223,6 +232,9 @@ export class RenderClientService {
       },
     };
     await this.d.sessions.put(session);
+    // A restarted machine: its old sessions end now and their frames go back in line at once.
+    const same = { login: user.login, machine, hostname: p.hostname ?? "" };
+    for (const old of earlierSessionsOf(same, await this.d.sessions.list("sheepit"), id)) await this.end(old.id);
     return { cookie, session, renderKey };
   }
 
@@ -330,7 +342,7 @@ export class RenderClientService {
         archive,
         renderer,
         useGpu,
-        validationUrl: `${this.opts.publicUrl()}${this.opts.validationPath}?${query}`,
+        validationUrl: `${req.baseUrl.replace(/\/+$/, "")}${this.opts.validationPath}?${query}`,
         script: blenderScript({ format: String(job.settings.format ?? "PNG"), useGpu }),
       },
       stats,
@@ -452,8 +464,20 @@ export class RenderClientService {
     if (p.type === 0 || p.sheepitId === undefined || p.frame === undefined) return;
     const held = await this.heldFrame(s, p.sheepitId, p.frame);
     if (!held) return;
-    if (p.type === 20 || p.type === 22) {
+    // The client's report is the task's log (`GET /api/tasks/{lease id}/log`), as a worker's would be.
+    await this.d
+      .taskLog(held.lease.id, `${errorLogHeader(s, p.type)}\n${log}${log.endsWith("\n") || log === "" ? "" : "\n"}`)
+      .catch((err) => this.d.warn({ err, leaseId: held.lease.id }, "task log not written"));
+    const charge = chargeOf(p.type);
+    if (charge === "none") {
       await this.d.scheduler.release(held.lease.id, s.id);
+      return;
+    }
+    if (charge === "session") {
+      // Set-up errors describe the machine: the frame goes back uncharged (no failure list, no
+      // TASK_FAIL_WORKERS, no blocklist); they count against the session as broken frames do.
+      await this.d.scheduler.release(held.lease.id, s.id);
+      await this.countBrokenAgainst(s.id);
       return;
     }
     const needs = await this.neededAfter(held.job.id, s.caps, p);
@@ -535,6 +559,18 @@ export class RenderClientService {
       }
       const wanted = await this.stillWanted(t);
       if (!wanted) return { points: 0 };
+      const verdict = await blackVerdict(this.d.blackFrames, {
+        jobId: t.job.id,
+        index: t.index,
+        sessionId: t.session.id,
+        black: info.black,
+      });
+      if (verdict.kind === "hold") {
+        // Success for the client (it goes on); the frame waits for a second, different client.
+        if (wanted.lease?.state === "active") await this.d.scheduler.release(t.leaseId, t.session.id);
+        return { points: 0 };
+      }
+      if (verdict.blame) await this.countBrokenAgainst(verdict.blame);
       await this.d.frames.place(file, t.target);
       placed = true;
       return { points: await this.complete(t, wanted.lease, p.renderSeconds) };
@@ -554,7 +590,6 @@ export class RenderClientService {
     if (expected !== info.format) {
       return `the job renders ${blenderFileFormat(String(t.job.settings.format))}, the upload is ${info.format}`;
     }
-    if (info.black) return "the frame is all black";
     const known = await this.d.state.firstDimensions(t.job.id, { width: info.width, height: info.height });
     if (known.width !== info.width || known.height !== info.height) {
       return `the frame is ${info.width}x${info.height}, the job's frames are ${known.width}x${known.height}`;
@@ -567,12 +602,17 @@ export class RenderClientService {
     if (lease?.state === "active" && lease.sessionId === t.session.id) {
       await this.d.work.fail(lease.id, t.session.id, `broken frame: ${why}`, [t.frame]).catch(() => undefined);
     }
-    const inARow = await this.d.state.countBroken(t.session.id);
-    if (inARow >= this.opts.brokenFrameLimit) {
-      await this.d.sessions.update(t.session.id, { status: "disabled" });
-      await this.d.work.releaseAll(t.session.id);
-    }
+    await this.countBrokenAgainst(t.session.id);
     throw reason("invalid", `broken frame: ${why}`, "broken-frame");
+  }
+
+  /** Counts a bad result in a row against a session; at SHEEPIT_BROKEN_FRAMES it is disabled and its frames go back. */
+  private async countBrokenAgainst(sessionId: string): Promise<void> {
+    const inARow = await this.d.state.countBroken(sessionId);
+    if (inARow >= this.opts.brokenFrameLimit) {
+      if (await this.d.sessions.get(sessionId)) await this.d.sessions.update(sessionId, { status: "disabled" });
+      await this.d.work.releaseAll(sessionId);
+    }
   }
 
   /**
@@ -610,6 +650,11 @@ export class RenderClientService {
     await Promise.all([this.d.accounts.addPoints(login, points), this.d.state.resetBroken(t.session.id, points)]);
     return points;
   }
+}
+
+/** The first line of a SheepIt error report in its task's log. */
+function errorLogHeader(s: Session, type: number): string {
+  return `${new Date().toISOString()} SheepIt client ${s.name} reported error type ${type}:`;
 }
 
 /** The value kept for `key`, else loaded and kept when found (values that never change while their job exists). */

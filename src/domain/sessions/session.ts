@@ -38,4 +38,6 @@ export interface SessionStore {
   /** Ids of sessions last seen before `ms`. */
   unseenSince(ms: number): Promise<string[]>;
   delete(id: string): Promise<void>;
+  /** Name and protocol of a session that ended (kept a while, so its tasks still name their holder); null when unknown. */
+  formerHolder(id: string): Promise<{ id: string; name: string; protocol: Protocol } | null>;
 }
