@@ -8,6 +8,7 @@
 export function blenderFileFormat(format: string): string {
   const f = format.trim().toUpperCase();
   if (f === "EXR") return "OPEN_EXR";
+  if (f === "MULTILAYER") return "OPEN_EXR_MULTILAYER";
   if (f === "JPG") return "JPEG";
   if (f === "TIF") return "TIFF";
   return /^[A-Z0-9_]+$/.test(f) ? f : "PNG";

@@ -238,7 +238,10 @@ export class JobService {
       commandsRefused(job, this.opts.allowedBlenderCmds ?? []) ?? (await pathsStillConfined(job, this.storage));
     if (!why) return true;
     await this.scheduler.setRunnable(job.id, false);
-    await this.store.transition(job.id, "failed", { reason: `the job's paths are no longer safe: ${why}` });
+    await this.store.transition(job.id, "failed", {
+      from: ["queued", "active", "requeued", "paused"],
+      reason: `the job is no longer safe to hand out: ${why}`,
+    });
     await this.scheduler.releaseJob(job.id);
     return false;
   }
