@@ -67,6 +67,13 @@ describe("taskCommands", () => {
     expect(videoFiles(job).outputFile).toBe("/farm/frames/scene123/scene123-1-10.mp4");
   });
 
+  it("reads only this job's frames when the folder is shared: the name before the frame number, glob-escaped", () => {
+    const shared = { ...job, settings: { ...job.settings, render_output: "/farm/frames/scene/shot_[a]-####-v2" } };
+    expect(videoFiles(shared).inputGlob).toBe("/farm/frames/scene/shot_\\[a\\]-*.png");
+    const bare = { ...job, settings: { ...job.settings, render_output: "/farm/frames/scene/take" } };
+    expect(videoFiles(bare).inputGlob).toBe("/farm/frames/scene/take*.png");
+  });
+
   it("falls back to the linux tools for an unknown platform", () => {
     expect(toolsFor(tools, "plan9")).toBe(tools.linux);
   });

@@ -78,8 +78,14 @@ export function videoFiles(job: Job): { inputGlob: string; outputFile: string } 
   const blend = String(s.filepath ?? job.name);
   const stem = path.basename(blend, path.extname(blend)).replace(".flamenco", "") || job.name;
   const frames = FrameList.parse(String(s.frames), "settings.frames").toString();
+  // Only this job's frames: the file-name part before the frame number, glob-escaped (another job
+  // may render into the same folder under another prefix).
+  const renderOutput = String(s.render_output);
+  const name = renderOutput.slice(Math.max(renderOutput.lastIndexOf("/"), renderOutput.lastIndexOf("\\")) + 1);
+  const hashes = /#+(?!.*#)/.exec(name);
+  const prefix = (hashes ? name.slice(0, hashes.index) : name).replace(/[\\*?[\]{}]/g, "\\$&");
   return {
-    inputGlob: path.join(dir, `*${String(s.output_file_extension)}`),
+    inputGlob: path.join(dir, `${prefix}*${String(s.output_file_extension)}`),
     outputFile: path.join(dir, `${stem}-${frames}.mp4`),
   };
 }
