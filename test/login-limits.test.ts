@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderClientsOf } from "../src/app/render-clients.js";
+import { parseArgs } from "../src/cli/command.js";
+import { userGroup } from "../src/cli/user.js";
 import type { TestGateway } from "./support/gateway.js";
 import { startTestGateway } from "./support/gateway.js";
 import { PASSWORD, type SheepitGateway, startSheepitGateway } from "./support/sheepit.js";
@@ -143,6 +145,10 @@ describe("a guesser cannot lock the owner out", () => {
     expect((await login(a.url, "192.0.2.22", byHost)).status).toBe(0);
     expect((await login(b.url, "192.0.2.22", byHost)).status).toBe(0);
     expect(await a.rc.accounts.countKeys("milo")).toBe(3);
+    // `bellwether user list` shows the true count: 3 machines, 3 keys (after 8 password logins).
+    const out: string[] = [];
+    await userGroup.commands.list?.run({ farm: async () => a.farm, out: (l) => out.push(l) }, parseArgs([]));
+    expect(out.join("\n")).toMatch(/milo\s+enabled,can-render\s+0\s+3/);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { AttemptLimiter } from "../attempt-limiter.js";
+import { CheckGate } from "../check-gate.js";
 import { FarmError, invalid } from "../errors.js";
 import { dummyHash, hashSecret, sha256Hex, verifySecret } from "../secrets.js";
 import { newRenderKey, RENDER_KEY_PREFIX } from "./secrets.js";
@@ -77,6 +78,8 @@ export interface LoginLimits {
 export class AccountService {
   /** Passwords checked (scrypt) by this service since it was made: what the limits bound. */
   passwordChecks = 0;
+  /** At most 2 password checks at once in this process (more wait; past 64 waiting, refused). */
+  private readonly gate = new CheckGate(2, 64);
 
   constructor(
     private readonly store: AccountStore,
@@ -164,8 +167,16 @@ export class AccountService {
       throw new FarmError("forbidden", "too many failed logins; try again later", { reason: "rate-limited" });
     }
     const user = await this.store.get(c.login);
-    this.passwordChecks++;
-    const ok = await verifySecret(c.password, user?.passwordHash ?? (await dummyHash()));
+    let ok: boolean;
+    try {
+      ok = await this.gate.run(async () => {
+        this.passwordChecks++;
+        return verifySecret(c.password, user?.passwordHash ?? (await dummyHash()));
+      });
+    } catch (err) {
+      await this.limiter.refund(subjects); // not checked: the attempt does not count
+      throw err;
+    }
     if (!ok || !user || user.disabled) throw badCredentials();
     await this.limiter.refund(subjects);
     const renderKey = newRenderKey();

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AttemptLimiter } from "../attempt-limiter.js";
+import { CheckGate } from "../check-gate.js";
 import { FarmError, invalid, isFarmError, notFound } from "../errors.js";
 import type { Job } from "../jobs/job.js";
 import { type JobStatus, runnableStatuses } from "../jobs/job.js";
@@ -10,7 +11,6 @@ import { taskName } from "../scheduling/task-view.js";
 import type { WorkService } from "../scheduling/work-service.js";
 import { dummyHash, hashSecret, verifySecret } from "../secrets.js";
 import type { Session, SessionStore } from "../sessions/session.js";
-import { CheckGate } from "./check-gate.js";
 import { AllowedNetworks, plainAddress } from "./networks.js";
 import { VerifiedCredentials } from "./secrets.js";
 import {

@@ -1,4 +1,4 @@
-import { FarmError } from "../errors.js";
+import { FarmError } from "./errors.js";
 
 /**
  * Bounds the secret checks (scrypt, tens of milliseconds of a libuv thread each) one process runs

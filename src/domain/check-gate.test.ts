@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isFarmError } from "../errors.js";
 import { CheckGate } from "./check-gate.js";
+import { isFarmError } from "./errors.js";
 
 function deferred() {
   let resolve: () => void = () => {};
