@@ -1,0 +1,3 @@
+export * from "./common.js";
+export * from "./jobs.js";
+export * from "./worker.js";
