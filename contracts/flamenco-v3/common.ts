@@ -4,7 +4,9 @@ import { z } from "zod";
 export { ErrorBody, FlamencoVersion, SecurityError, TaskStatus, Uuid } from "../flamenco/common.js";
 
 /** `ManagerConfiguration`: what the 3.x add-on reads first. */
-export const ManagerConfiguration = z
-  .object({ storageLocation: z.string(), shamanEnabled: z.boolean(), isFirstRun: z.boolean() })
-  .meta({ id: "ManagerConfiguration" });
+export const ManagerConfiguration = z.object({
+  storageLocation: z.string(),
+  shamanEnabled: z.boolean(),
+  isFirstRun: z.boolean(),
+});
 export type ManagerConfiguration = z.infer<typeof ManagerConfiguration>;
