@@ -62,3 +62,47 @@ describe("Flamenco 3 farm control from a foreign network", () => {
     expectMatchesV3("MayKeepRunning", mine.body);
   });
 });
+
+describe("bad input to /api/v3", () => {
+  it("answers Error JSON with 400/404, never a 500", async () => {
+    const cases: Array<[string, string, string | undefined, number]> = [
+      ["POST", "/api/v3/worker/register-worker", "{not json", 400],
+      ["POST", "/api/v3/worker/register-worker", '{"secret":"s","platform":"linux","supported_task_types":[]}', 400],
+      [
+        "POST",
+        "/api/v3/worker/register-worker",
+        '{"secret":"","name":"x","platform":"linux","supported_task_types":[]}',
+        400,
+      ],
+      ["GET", "/api/v3/no-such", undefined, 403],
+    ];
+    for (const [method, route, raw, status] of cases) {
+      const res = await fetch(gw.url + route, {
+        method,
+        headers: { "content-type": "application/json" },
+        ...(raw !== undefined ? { body: raw } : {}),
+      });
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(res.status, `${method} ${route} ${raw}`).toBe(status);
+      expect(typeof body.message).toBe("string");
+    }
+    const w = new FlamencoV3WorkerSim(gw.url);
+    await w.start();
+    const badId = await w.call("GET", "/api/v3/worker/task/not-a-uuid/may-i-run");
+    expect(badId.status).toBe(400);
+    expectMatchesV3("Error", badId.body);
+    const badUpdate = await w.call("POST", `/api/v3/worker/task/${SOME_ID}`, { taskStatus: "exploded" });
+    expect(badUpdate.status).toBe(400);
+    const unknownTask = await w.call("POST", `/api/v3/worker/task/${SOME_ID}`, { taskStatus: "completed" });
+    expect(unknownTask.status).toBe(404);
+    const badState = await w.call("POST", "/api/v3/worker/state-changed", { status: "shutdown" });
+    expect(badState.status).toBe(400);
+    const preview = await w.call(
+      "POST",
+      `/api/v3/worker/task/${SOME_ID}/output-produced`,
+      new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4]),
+      { "content-type": "image/png" },
+    );
+    expect(preview.status).toBe(404);
+  });
+});

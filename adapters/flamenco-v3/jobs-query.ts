@@ -45,10 +45,12 @@ export function jobQueryRoutesV3(farm: Farm) {
       }
     }
     const statuses = q.status_in?.map(jobStatusFromV3);
-    const jobs = await farm.jobs.list(statuses ? { statuses } : {});
+    const offset = q.offset ?? 0;
+    // Newest first is the store's own order: without order_by only the page's jobs are read.
+    const upTo = !q.order_by?.length && q.limit !== undefined ? { limit: offset + q.limit } : {};
+    const jobs = await farm.jobs.list({ ...(statuses ? { statuses } : {}), ...upTo });
     const wire = await Promise.all(jobs.map((j) => jobToWireV3(farm, j)));
     if (q.order_by?.length) wire.sort(compareBy(q.order_by));
-    const offset = q.offset ?? 0;
     return c.json({ jobs: wire.slice(offset, q.limit !== undefined ? offset + q.limit : undefined) });
   });
 
