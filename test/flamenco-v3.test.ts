@@ -291,3 +291,23 @@ describe("queries", () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe("the video of a 3.x job", () => {
+  it("goes to a 3.x worker as frames-to-video {exe, fps, inputGlob, outputFile, argsBefore, args}", async () => {
+    const { answer } = await addOnSubmit("1-3", { fps: 24 });
+    const jobId = String(answer.body.id);
+    const v3 = new FlamencoV3WorkerSim(gw.url);
+    await v3.start();
+    await waitFor(async () => {
+      await v3.runTask();
+      return (await gw.farm.jobs.get(jobId)).status === "completed";
+    }, 30_000);
+    const video = v3.tasks.find((t) => t.task.job === jobId && t.task.commands[0]?.name === "frames-to-video");
+    expect(video?.task.task_type).toBe("ffmpeg");
+    expectMatchesV3("AssignedTask", video?.task);
+    const p = video?.task.commands[0]?.parameters ?? {};
+    expect(Object.keys(p).sort()).toEqual(["args", "argsBefore", "exe", "fps", "inputGlob", "outputFile"]);
+    expect(p.fps).toBe(24);
+    expect(String(p.inputGlob)).toMatch(/shot-010\/\d{4}-\d\d-\d\d_\d{6}\/\*\.png$/);
+  });
+});
