@@ -12,7 +12,8 @@ export function jsonBodyCap(maxSize: number): MiddlewareHandler {
   return async (c, next) => {
     const path = c.req.path;
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-    if (!path.startsWith("/api/") || path.startsWith("/api/worker/")) return next();
+    if (!path.startsWith("/api/") || path.startsWith("/api/worker/") || path.startsWith("/api/v3/worker/"))
+      return next();
     return cap(c, next);
   };
 }

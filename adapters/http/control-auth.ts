@@ -20,12 +20,15 @@ export interface ControlAuthOptions {
 }
 
 const OPEN_API = new Set(["/api/version", "/api/jobs/types", "/api/openapi.json", "/api/docs"]);
+/** Flamenco 3: what the 3.x add-on and workers read before anything else. */
+const OPEN_API_V3 = new Set(["/api/v3/version", "/api/v3/configuration", "/api/v3/jobs/types"]);
 
 /** True for the paths that need a control credential. Unknown paths under `/api` count as control (default deny). */
 export function isControlPath(path: string): boolean {
   if (path === "/metrics") return true;
   if (path !== "/api" && !path.startsWith("/api/")) return false;
   if (OPEN_API.has(path)) return false;
+  if (OPEN_API_V3.has(path) || path.startsWith("/api/v3/worker/")) return false;
   // The Flamenco worker API (registration has its own network rule, the rest HTTP Basic auth).
   return !path.startsWith("/api/worker/");
 }

@@ -136,6 +136,10 @@ export const configSchema = z.object({
         .filter(Boolean),
     ),
   TASK_LOG_MAX: bytes("1MB"),
+  /** Largest preview a Flamenco 3 worker may send to `output-produced` (413 past it). */
+  OUTPUT_PRODUCED_MAX: bytes("10MB"),
+  /** A Flamenco 3 worker's previews are accepted at most once per this long (429 otherwise). */
+  OUTPUT_PRODUCED_INTERVAL: duration("10s"),
   /** The gateway makes a job's video with its own ffmpeg when no signed-on worker can. */
   GATEWAY_FFMPEG: bool(true),
   FFMPEG_CMD: z.string().min(1).default("ffmpeg"),

@@ -6,6 +6,7 @@ import { errorJson } from "../../adapters/flamenco/errors.js";
 import { taskLogRoutes } from "../../adapters/flamenco/tasks.js";
 import { workerRoutes } from "../../adapters/flamenco/worker.js";
 import { workerMgtRoutes } from "../../adapters/flamenco/worker-mgt.js";
+import { flamencoV3Api } from "../../adapters/flamenco-v3/app.js";
 import { jsonBodyCap } from "../../adapters/http/body-caps.js";
 import { clientAborted } from "../../adapters/http/client-aborted.js";
 import { clientOrigin } from "../../adapters/http/client-origin.js";
@@ -94,6 +95,7 @@ export function createHttpApp(farm: Farm) {
     c.text(await metrics.render(farm), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
   );
 
+  app.route("/api/v3", flamencoV3Api(farm));
   app.route("/api", flamencoApi(farm, flamencoGroups));
   for (const group of rootGroups) app.route("/", group(farm));
   app.route("/", sheepitFallback());

@@ -64,7 +64,7 @@ export interface TaskUpdate {
 const TASK_PRIORITY = 50;
 
 /** Job statuses in which a worker may go on with a task it holds (a paused job's held work may finish). */
-function mayKeepRunning(status: JobStatus): boolean {
+export function mayKeepRunning(status: JobStatus): boolean {
   return runnableStatuses.has(status) || status === "paused";
 }
 

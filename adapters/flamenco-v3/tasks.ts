@@ -1,0 +1,77 @@
+import { Hono } from "hono";
+import { TaskIdParam, type TaskV3 } from "../../contracts/flamenco-v3/index.js";
+import type { Farm } from "../../src/app/farm.js";
+import { FarmError } from "../../src/domain/errors.js";
+import type { Lease } from "../../src/domain/scheduling/capabilities.js";
+import { taskName, taskStatus } from "../../src/domain/scheduling/task-view.js";
+import { workerFromSession } from "../../src/domain/workers/worker.js";
+import { params } from "../flamenco/validate.js";
+
+/** Lines `logtail` answers. */
+const TAIL_LINES = 20;
+
+async function leaseOf(farm: Farm, taskId: string): Promise<Lease> {
+  const lease = await farm.work.lease(taskId);
+  if (!lease) throw new FarmError("not-found", `no task ${taskId}`);
+  return lease;
+}
+
+/**
+ * Tasks as the 3.x web UI reads them: `GET /api/v3/tasks/{id}` (`Task`), `.../log` (`TaskLogInfo`:
+ * the whole log is `GET /api/tasks/{id}/log`), `.../logtail` (its last lines as text).
+ */
+export function taskRoutesV3(farm: Farm) {
+  const app = new Hono();
+
+  app.get("/tasks/:task_id", async (c) => {
+    const { task_id } = params(c.req.param(), TaskIdParam);
+    const lease = await leaseOf(farm, task_id);
+    const [job, session] = await Promise.all([farm.jobs.get(lease.jobId), farm.sessions.get(lease.sessionId)]);
+    const task: TaskV3 = {
+      id: lease.id,
+      created: lease.created,
+      updated: lease.updated,
+      job_id: lease.jobId,
+      name: taskName(lease),
+      status: taskStatus(lease),
+      priority: job.priority,
+      task_type: lease.taskType,
+      activity: "",
+      commands: [],
+      last_touched: lease.updated,
+      ...(session
+        ? {
+            worker: {
+              id: session.id,
+              name: session.name,
+              address: session.protocol === "flamenco" ? workerFromSession(session).address : "",
+            },
+          }
+        : {}),
+    };
+    return c.json(task);
+  });
+
+  app.get("/tasks/:task_id/log", async (c) => {
+    const { task_id } = params(c.req.param(), TaskIdParam);
+    const lease = await leaseOf(farm, task_id);
+    const log = await farm.workers.taskLog(task_id);
+    if (log === "") return c.body(null, 204);
+    return c.json({
+      task_id,
+      job_id: lease.jobId,
+      url: `/api/tasks/${task_id}/log`,
+      size: Buffer.byteLength(log),
+    });
+  });
+
+  app.get("/tasks/:task_id/logtail", async (c) => {
+    const { task_id } = params(c.req.param(), TaskIdParam);
+    const log = await farm.workers.taskLog(task_id);
+    if (log === "") return c.body(null, 204);
+    const lines = log.replace(/\n$/, "").split("\n");
+    return c.text(`${lines.slice(-TAIL_LINES).join("\n")}\n`, 200, { "Content-Type": "text/plain; charset=utf-8" });
+  });
+
+  return app;
+}

@@ -1,0 +1,29 @@
+import { RedisWorkerStore } from "../../adapters/redis/redis-worker-store.js";
+import { LastRenderedFiles } from "../../adapters/storage/last-rendered-files.js";
+import { LastRendered } from "../domain/jobs/last-rendered.js";
+import { TaskRunCheck } from "../domain/workers/may-i-run.js";
+import type { Farm } from "./farm.js";
+
+/** The verbs only Flamenco 3 clients ask for, over the farm's own services and stores. */
+export interface FlamencoV3Services {
+  runCheck: TaskRunCheck;
+  lastRendered: LastRendered;
+}
+
+const built = new WeakMap<Farm, FlamencoV3Services>();
+
+/** The farm's Flamenco 3 services, built once per farm. */
+export function flamencoV3Services(farm: Farm): FlamencoV3Services {
+  let s = built.get(farm);
+  if (!s) {
+    const workerStore = new RedisWorkerStore(farm.redis, farm.keys, farm.config.TASK_LOG_MAX);
+    s = {
+      runCheck: new TaskRunCheck(farm.work, workerStore, farm.jobs),
+      lastRendered: new LastRendered(farm.work, new LastRenderedFiles(farm.redis, farm.keys, farm.config.dataDir), {
+        minIntervalMs: farm.config.OUTPUT_PRODUCED_INTERVAL,
+      }),
+    };
+    built.set(farm, s);
+  }
+  return s;
+}
