@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseArgs } from "../src/cli/command.js";
+import { taskGroup } from "../src/cli/task.js";
 import { testExr } from "./simulators/fake-renderer.js";
 import type { JobOffer, SheepItClient } from "./simulators/sheepit-client.js";
 import { type SheepitGateway, startSheepitGateway } from "./support/sheepit.js";
@@ -91,5 +93,13 @@ describe("SheepIt error reports", () => {
     expect(log).toContain("Segmentation fault at 0xdeadbeef");
     const one = (await (await fetch(`${gw.url}/api/tasks/${failed?.id}`)).json()) as TaskWire;
     expect(one.worker?.name).toBe("alice@crashy");
+    // The command line shows the same: the task with its holder, and the report as its log.
+    const out: string[] = [];
+    const cli = { farm: async () => gw.farm, out: (l: string) => out.push(l) };
+    await taskGroup.commands.list?.run(cli, parseArgs([job.id]));
+    expect(out.join("\n")).toMatch(new RegExp(`${failed?.id}.*failed.*alice@crashy \\(sheepit\\)`));
+    out.length = 0;
+    await taskGroup.commands.log?.run(cli, parseArgs([String(failed?.id)]));
+    expect(out.join("\n")).toContain("Segmentation fault at 0xdeadbeef");
   });
 });

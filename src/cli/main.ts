@@ -9,12 +9,13 @@ import { type CliContext, type CliGroup, parseArgs, UsageError } from "./command
 import { exitQuietlyOnEpipe } from "./epipe.js";
 import { jobGroup } from "./job.js";
 import { rendererGroup } from "./renderer.js";
+import { taskGroup } from "./task.js";
 import { tokenGroup } from "./token.js";
 import { userGroup } from "./user.js";
 import { workerGroup } from "./worker.js";
 
 /** Every command group of `bellwether`; each lives in its own file under src/cli/. */
-const groups: CliGroup[] = [jobGroup, workerGroup, userGroup, rendererGroup, tokenGroup];
+const groups: CliGroup[] = [jobGroup, taskGroup, workerGroup, userGroup, rendererGroup, tokenGroup];
 
 function help(): string {
   const lines = [`bellwether ${version}: the render-farm gateway's command line`, "", "Usage:"];
