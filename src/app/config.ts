@@ -64,24 +64,7 @@ function parseNetworkList(raw: string, ctx: z.RefinementCtx): string[] {
 /** Loopback and the private (RFC 1918, ULA, link-local) networks. */
 export const PRIVATE_NETWORKS = "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,fe80::/10";
 
-const cidrList = z
-  .string()
-  .default("")
-  .transform((raw, ctx) => {
-    const entries = raw
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
-    const bad = entries.find((e) => !parseNetwork(e));
-    if (bad !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: `"${bad}" is not a network (examples: 10.0.0.0/8, 192.168.1.7, fd00::/8)`,
-      });
-      return z.NEVER;
-    }
-    return entries;
-  });
+const cidrList = networks("");
 
 export const configSchema = z.object({
   PORT: int(8080, 0, 65535),
