@@ -10,7 +10,7 @@ const DIMS_KEPT = 10_000;
 /** Session statuses that do not count as connected machines. */
 const DEAD_STATUSES = new Set(["disabled", "offline", "error"]);
 
-type ArchiveRecord = Omit<JobArchive, "file" | "password"> & { key: string };
+type ArchiveRecord = Omit<JobArchive, "file" | "password" | "chunks"> & { key: string };
 
 /** What the farm keeps about render-client sessions, in Redis beside the scheduler's state. */
 export class RedisRenderClientStore implements RenderClientStore {
@@ -49,6 +49,11 @@ export class RedisRenderClientStore implements RenderClientStore {
   async lastAssignment(sessionId: string, jobId: string): Promise<number | null> {
     const v = await this.redis.zscore(this.keys.sheepitSessionJobs(sessionId), jobId);
     return v === null ? null : Number(v);
+  }
+
+  async recentJobs(sessionId: string, sinceMs: number, limit: number): Promise<string[]> {
+    const key = this.keys.sheepitSessionJobs(sessionId);
+    return this.redis.zrevrangebyscore(key, "+inf", Math.floor(sinceMs), "LIMIT", 0, limit);
   }
 
   async firstDimensions(jobId: string, dims: { width: number; height: number }) {

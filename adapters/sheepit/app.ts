@@ -4,6 +4,8 @@ import type { AppEnv } from "../../src/app/http-env.js";
 import { sheepitKit } from "./route-kit.js";
 import { configRoute } from "./routes/config.js";
 import { downloadArchiveRoute } from "./routes/download-archive.js";
+import { downloadBinaryRoute } from "./routes/download-binary.js";
+import { downloadChunkRoute } from "./routes/download-chunk.js";
 import { errorRoute } from "./routes/error.js";
 import { keepAliveRoute } from "./routes/keepalive.js";
 import { logoutRoute } from "./routes/logout.js";
@@ -36,6 +38,8 @@ export function sheepitRoutes(farm: Farm): Hono {
     configRoute,
     requestJobRoute,
     downloadArchiveRoute,
+    downloadBinaryRoute,
+    downloadChunkRoute,
     sendFrameRoute,
     keepAliveRoute,
     errorRoute,

@@ -11,7 +11,7 @@ import { FarmError } from "../../src/domain/errors.js";
 import { statusXml, XML_CONTENT_TYPE } from "./xml.js";
 
 /**
- * The edges of SheepIt's endpoints, outside adapters/sheepit/app.ts: body caps for the form
+ * The edges of SheepIt's endpoints, outside adapters/sheepit/routes/: body caps for the form
  * endpoints, an XML answer for unknown paths and wrong methods under `/server/` and `/account.php`,
  * and XML for any other error answer there that is not XML yet. Real clients parse every answer
  * as XML, so nothing under these paths answers JSON or plain text.
@@ -35,6 +35,9 @@ const caps: Record<string, number> = {
 };
 /** The cap of every other form endpoint. */
 export const SHEEPIT_FORM_MAX = 64 * 1024;
+
+/** The download endpoints (no XML answer of their own: 404 on errors, in XML here). */
+const downloads = new Set(["/server/archive.php", "/server/binary.php", "/server/chunk.php"]);
 
 export function isSheepitPath(path: string): boolean {
   return path.startsWith("/server/") || path === "/account.php";
@@ -109,8 +112,7 @@ export function sheepitXmlErrors(): MiddlewareHandler {
  */
 export function sheepitFallback(): Hono {
   const app = new Hono();
-  const answer = (c: Context) =>
-    xmlRefusal(c, c.req.path in refusal || c.req.path === "/server/archive.php" ? 405 : 404);
+  const answer = (c: Context) => xmlRefusal(c, c.req.path in refusal || downloads.has(c.req.path) ? 405 : 404);
   app.all("/server/*", answer);
   app.all("/account.php", answer);
   return app;

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
-import { ValidateStatus } from "../../contracts/sheepit/index.js";
+import { JobRequestStatus, ValidateStatus } from "../../contracts/sheepit/index.js";
 import type { Farm } from "../../src/app/farm.js";
 import type { AppEnv } from "../../src/app/http-env.js";
 import { type RenderClients, renderClientsOf } from "../../src/app/render-clients.js";
@@ -20,7 +20,7 @@ export interface SheepitKit {
   frames: RenderClients["frames"];
   /** SheepIt requests in flight in this process (the load measure for status 207). */
   inFlight(): number;
-  /** Answers `err` as the endpoint's status code; an unexpected error is logged and answered 503. */
+  /** Answers `err` as the endpoint's status code; an unexpected error is logged and answered HTTP 503. */
   fail(c: Context<AppEnv>, endpoint: Endpoint, err: unknown): Response;
   /** The session cookie of the request, if any. */
   cookieOf(c: Context<AppEnv>): string | undefined;
@@ -49,7 +49,9 @@ export function sheepitKit(farm: Farm, inFlight: () => number): SheepitKit {
       if (status === null) {
         c.get("log")?.[clientAborted(c) ? "warn" : "error"]({ err, endpoint }, "SheepIt request failed");
         if (endpoint === "jobvalidate") return xmlResponse(c, statusXml(endpoint, ValidateStatus.uploadFailed));
-        return c.body(statusXml(endpoint, 503), 503, { "Content-Type": XML_CONTENT_TYPE });
+        // HTTP 503 makes every client retry later; 2024 clients also read 204, "server internal error".
+        const code = endpoint === "jobrequest" ? JobRequestStatus.serverError : 503;
+        return c.body(statusXml(endpoint, code), 503, { "Content-Type": XML_CONTENT_TYPE });
       }
       c.get("log")?.debug({ endpoint, status, reason: (err as Error).message }, "SheepIt status");
       return xmlResponse(c, statusXml(endpoint, status));

@@ -38,6 +38,7 @@ const mappers: Record<Endpoint, (err: FarmError) => number> = {
     }
     if (err.kind === "unauthenticated") return JobRequestStatus.sessionDead;
     if (err.kind === "unavailable") return JobRequestStatus.overloaded;
+    if (err.kind === "storage") return JobRequestStatus.serverError;
     return JobRequestStatus.badRequest;
   },
   jobvalidate(err) {

@@ -30,12 +30,14 @@ describe("SheepIt XML", () => {
         extras: "",
         renderer: { md5: "f".repeat(32), commandline: ".e -b .c", update_method: "remainingtime" },
         script: "if a < b and c & d:\n    pass\n",
+        chunks: [{ id: "c".repeat(32), md5: "c".repeat(32) }],
       },
       deleteFiles: ["a".repeat(32)],
     });
     expect(job).toContain('name="quote &quot; and &lt;tag&gt;"');
     expect(job).toContain("<script>if a &lt; b and c &amp; d:\n    pass\n</script>");
     expect(job).toContain(`<file md5="${"a".repeat(32)}" action="delete"/>`);
+    expect(job).toContain(`<chunks><chunk id="${"c".repeat(32)}" md5="${"c".repeat(32)}"/></chunks>`);
   });
 
   it("parses <cache> and <speedtest> bodies and rejects malformed ones", () => {

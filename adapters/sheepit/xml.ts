@@ -62,8 +62,13 @@ export function jobRequestXml(a: JobRequestAnswer): string {
   const content: Record<string, unknown> = attrs({ status: a.status });
   if (a.stats) content.stats = attrs(a.stats);
   if (a.job) {
-    const { renderer, script, ...job } = a.job;
-    content.job = { ...attrs(job as Attrs), renderer: attrs(renderer), script: { "#text": script } };
+    const { renderer, script, chunks, ...job } = a.job;
+    content.job = {
+      ...attrs(job as Attrs),
+      renderer: attrs(renderer),
+      chunks: { chunk: chunks.map((c) => attrs(c)) },
+      script: { "#text": script },
+    };
   }
   if (a.deleteFiles && a.deleteFiles.length > 0) {
     content.file = a.deleteFiles.map((md5) => attrs({ md5, action: "delete" }));

@@ -15,7 +15,7 @@ describe("ArchiveBuilder", () => {
   let dir: string;
   const make = (maxBytes: number) =>
     new ArchiveBuilder(
-      { dir: path.join(t.storageRoot, ".data", "archives"), storageRoot: t.farm.storage.root, maxBytes, waitMs: 10_000 },
+      { dir: path.join(t.storageRoot, ".data", "archives"), storageRoot: t.farm.storage.root, maxBytes, waitMs: 10_000, chunkSize: 1024 },
       new RedisRenderClientStore(t.redis, t.farm.keys, 60_000),
       t.farm.logger,
     );

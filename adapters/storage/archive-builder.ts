@@ -5,10 +5,11 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { configure, ZipWriter } from "@zip.js/zip.js";
 import type { Logger } from "../../src/app/logger.js";
-import type { JobArchive, JobArchives, RenderClientStore } from "../../src/domain/clients/ports.js";
+import type { ArchiveChunk, JobArchive, JobArchives, RenderClientStore } from "../../src/domain/clients/ports.js";
 import { FarmError } from "../../src/domain/errors.js";
 import type { Job } from "../../src/domain/jobs/job.js";
 import { outputDir } from "../../src/domain/jobs/output-path.js";
+import { ChunkCutter, chunksOfFile } from "./archive-chunks.js";
 import { isInside, realpathOfExistingPrefix } from "./storage-root.js";
 
 configure({ useWebWorkers: false });
@@ -31,6 +32,17 @@ export interface ArchiveBuilderOptions {
   maxBytes: number;
   /** How long a request waits for a build before answering "not ready yet". */
   waitMs: number;
+  /** Bytes per chunk of an archive for 2024 SheepIt clients (SHEEPIT_CHUNK_SIZE). */
+  chunkSize: number;
+}
+
+/** What is kept beside an archive's zip (`<key>.json`). */
+interface ArchiveMeta {
+  md5: string;
+  size: number;
+  chunkSize?: number;
+  /** [md5, size] of each chunk, in order. */
+  chunks?: Array<[string, number]>;
 }
 
 interface Listed {
@@ -45,7 +57,9 @@ interface Listed {
  * folder and symbolic links left out), streamed to a temporary file while its MD5 is computed,
  * then renamed into place. Archives are cached by content: the key is a hash of the folder's file
  * list (paths, sizes, modification times) and the password, so an unchanged folder is zipped
- * once, whatever the number of jobs using it. AES-256 encrypted when the job has a password.
+ * once, whatever the number of jobs using it. AES-256 encrypted when the job has a password. The
+ * zip is also cut into chunks of `chunkSize` bytes with their MD5s (2024 clients download those):
+ * a chunk is a byte range of the one zip, so jobs with the same files share their chunks too.
  */
 export class ArchiveBuilder implements JobArchives {
   private readonly building = new Map<string, Promise<JobArchive>>();
@@ -68,9 +82,10 @@ export class ArchiveBuilder implements JobArchives {
       const file = this.fileOf(known.key);
       const meta = await this.readMeta(known.key);
       if (meta && meta.md5 === known.md5) {
+        const archive = { ...known, file, chunks: chunksOfMeta(meta) };
         if (this.checked.size >= CHECKED_KEPT) this.checked.clear();
-        this.checked.set(job.id, { at: now, archive: { ...known, file } });
-        return { ...known, file, password };
+        this.checked.set(job.id, { at: now, archive });
+        return { ...archive, password };
       }
     }
     let pending = this.building.get(job.id);
@@ -94,14 +109,33 @@ export class ArchiveBuilder implements JobArchives {
     return path.join(this.opts.dir, `${key}.zip`);
   }
 
-  private async readMeta(key: string): Promise<{ md5: string; size: number } | null> {
+  /**
+   * The archive's record on disk; null when it or its zip is missing or they disagree. An archive
+   * cut with another chunk size than SHEEPIT_CHUNK_SIZE (or before chunks existed) is cut again
+   * from the zip, and its record rewritten.
+   */
+  private async readMeta(key: string): Promise<ArchiveMeta | null> {
+    let meta: ArchiveMeta;
     try {
-      const meta = JSON.parse(await fsp.readFile(path.join(this.opts.dir, `${key}.json`), "utf8"));
+      meta = JSON.parse(await fsp.readFile(this.metaOf(key), "utf8")) as ArchiveMeta;
       const st = await fsp.stat(this.fileOf(key));
-      return st.size === meta.size ? meta : null;
+      if (st.size !== meta.size) return null;
     } catch {
       return null;
     }
+    if (meta.chunkSize === this.opts.chunkSize && Array.isArray(meta.chunks)) return meta;
+    try {
+      const chunks = await chunksOfFile(this.fileOf(key), this.opts.chunkSize);
+      const cut: ArchiveMeta = { ...meta, chunkSize: this.opts.chunkSize, chunks: chunks.map((c) => [c.md5, c.size]) };
+      await writeAtomically(this.metaOf(key), JSON.stringify(cut));
+      return cut;
+    } catch {
+      return null;
+    }
+  }
+
+  private metaOf(key: string): string {
+    return path.join(this.opts.dir, `${key}.json`);
   }
 
   private async build(job: Job, password: string): Promise<JobArchive> {
@@ -133,14 +167,15 @@ export class ArchiveBuilder implements JobArchives {
     if (!meta) meta = await this.writeZip(key, files, password);
     const record = { key, md5: meta.md5, size: meta.size, blendPath };
     await this.state.setJobArchive(job.id, record);
-    return { ...record, file: this.fileOf(key), password };
+    return { ...record, file: this.fileOf(key), chunks: chunksOfMeta(meta), password };
   }
 
-  private async writeZip(key: string, files: Listed[], password: string): Promise<{ md5: string; size: number }> {
+  private async writeZip(key: string, files: Listed[], password: string): Promise<ArchiveMeta> {
     await fsp.mkdir(this.opts.dir, { recursive: true });
     const tmp = path.join(this.opts.dir, `.${key}.${randomBytes(6).toString("hex")}.tmp`);
     const out = fs.createWriteStream(tmp);
     const md5 = createHash("md5");
+    const cutter = new ChunkCutter(this.opts.chunkSize);
     let size = 0;
     const max = this.opts.maxBytes;
     const sink = new WritableStream<Uint8Array>({
@@ -148,6 +183,7 @@ export class ArchiveBuilder implements JobArchives {
         size += chunk.length;
         if (size > max) throw new FarmError("too-large", `the job archive exceeds ARCHIVE_MAX (${max} bytes)`);
         md5.update(chunk);
+        cutter.update(chunk);
         return new Promise((resolve, reject) => out.write(chunk, (err) => (err ? reject(err) : resolve())));
       },
       close() {
@@ -166,8 +202,9 @@ export class ArchiveBuilder implements JobArchives {
         });
       }
       await zip.close();
-      const meta = { md5: md5.digest("hex"), size };
-      await fsp.writeFile(path.join(this.opts.dir, `${key}.json`), JSON.stringify(meta));
+      const chunks = cutter.finish().map((c): [string, number] => [c.md5, c.size]);
+      const meta: ArchiveMeta = { md5: md5.digest("hex"), size, chunkSize: this.opts.chunkSize, chunks };
+      await fsp.writeFile(this.metaOf(key), JSON.stringify(meta));
       await fsp.rename(tmp, this.fileOf(key));
       return meta;
     } catch (err) {
@@ -177,6 +214,23 @@ export class ArchiveBuilder implements JobArchives {
       throw new FarmError("storage", `cannot build the job archive: ${(err as Error).message}`);
     }
   }
+}
+
+/** The chunks of a record (offsets from the sizes before them). */
+function chunksOfMeta(meta: ArchiveMeta): ArchiveChunk[] {
+  let offset = 0;
+  return (meta.chunks ?? []).map(([md5, size]) => {
+    const c = { md5, offset, size };
+    offset += size;
+    return c;
+  });
+}
+
+/** Replaces a small file so a reader sees the old content or the whole new one. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  await fsp.writeFile(tmp, text);
+  await fsp.rename(tmp, file);
 }
 
 /** Regular files under `dir` (recursively, sorted), leaving out `skip` and symbolic links. */

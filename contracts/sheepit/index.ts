@@ -1,8 +1,12 @@
 import { z } from "zod";
+import { Chunks, JobRequestStatus2024, REQUEST_TYPES } from "./dialect-2024.js";
+
+export * from "./dialect-2024.js";
 
 /**
  * SheepIt's XML protocol on the wire (../shared/specs/sheepit-protocol.txt and the behaviour notes
- * of real clients beside it): each endpoint's parameters (query string and form body merged), the
+ * of real clients beside it; what 2023+ clients add, sheepit-protocol-2024.md, is in ./dialect-2024.ts):
+ * each endpoint's parameters (query string and form body merged), the
  * XML bodies clients send, the attribute sets of the XML answers, and the status codes.
  */
 
@@ -26,6 +30,7 @@ export const JobRequestStatus = {
   noRenderer: 205,
   maintenance: 206,
   overloaded: 207,
+  ...JobRequestStatus2024,
   /** Malformed parameters or `<cache>` body (not in the spec: real clients treat it as "unknown error"). */
   badRequest: 400,
 } as const;
@@ -181,7 +186,7 @@ const jint = z
   .max(2 ** 31 - 1);
 
 export const RequestPath = z.object({
-  type: z.enum(["request-job", "download-archive", "error", "keepmealive", "logout", "speedtest-answer"]),
+  type: z.enum(REQUEST_TYPES),
   path: z.string().min(1),
   "max-period": jint.optional(),
 });
@@ -227,7 +232,8 @@ export const JobAttrs = z.object({
 export const JobRequestAnswer = z.object({
   status: jint,
   stats: Stats.optional(),
-  job: JobAttrs.extend({ renderer: RendererAttrs, script: z.string().min(1) }).optional(),
+  /** `archive_md5` for 2020–2022 clients and `<chunks>` for 2024 ones, in one `<job>`. */
+  job: JobAttrs.extend({ renderer: RendererAttrs, script: z.string().min(1), chunks: Chunks }).optional(),
   /** md5s of cached archives the client should delete. */
   deleteFiles: z.array(z.string()).optional(),
 });

@@ -30,6 +30,8 @@ describe("loadConfig", () => {
     expect(loadConfig({ PUBLIC_URL: "https://farm.example/", PORT: "9000" }).publicUrl).toBe("https://farm.example");
     expect(loadConfig({ HOST: "::1", PORT: "81" }).publicUrl).toBe("http://[::1]:81");
     expect(loadConfig({ MAINTENANCE: "yes" }).MAINTENANCE).toBe(true);
+    expect(c.SHEEPIT_CHUNK_SIZE).toBe(16 * 1024 ** 2);
+    expect(loadConfig({ SHEEPIT_CHUNK_SIZE: "1KB" }).SHEEPIT_CHUNK_SIZE).toBe(1024);
   });
 
   it.each([
@@ -43,6 +45,8 @@ describe("loadConfig", () => {
     ["CONTROL_ALLOWED_NETWORKS", "192.168.1.0/33"],
     ["WORKER_ALLOWED_NETWORKS", "lan"],
     ["JSON_BODY_MAX", "huge"],
+    ["SHEEPIT_CHUNK_SIZE", "100"],
+    ["SHEEPIT_CHUNK_SIZE", "2GB"],
   ])("stops on a bad %s with one line naming it", (name, value) => {
     try {
       loadConfig({ [name]: value });

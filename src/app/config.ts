@@ -131,6 +131,8 @@ export const configSchema = z.object({
   MIN_CLIENT_VERSION: z.string().default("0.0.0"),
   RENDERERS_DIR: z.string().optional(),
   ARCHIVE_MAX: bytes("4GB"),
+  /** Pieces of a job archive as 2024 SheepIt clients download them (download-chunk): 1KB to 1GB. */
+  SHEEPIT_CHUNK_SIZE: bytes("16MB").refine((n) => n >= 1024 && n <= 1024 ** 3, "must be between 1KB and 1GB"),
   UPLOAD_MAX: bytes("512MB"),
   SPEEDTEST_MIRRORS: z
     .string()

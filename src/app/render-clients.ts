@@ -52,7 +52,13 @@ export function renderClientsOf(farm: Farm): RenderClients {
   const frames = new LocalFrameFiles(farm.storage.root);
   const taskLogs = new RedisWorkerStore(farm.redis, farm.keys, c.TASK_LOG_MAX);
   const archives = new ArchiveBuilder(
-    { dir: path.join(c.dataDir, "archives"), storageRoot: farm.storage.root, maxBytes: c.ARCHIVE_MAX, waitMs: 20_000 },
+    {
+      dir: path.join(c.dataDir, "archives"),
+      storageRoot: farm.storage.root,
+      maxBytes: c.ARCHIVE_MAX,
+      waitMs: 20_000,
+      chunkSize: c.SHEEPIT_CHUNK_SIZE,
+    },
     store,
     farm.logger,
   );

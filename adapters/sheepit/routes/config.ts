@@ -5,8 +5,13 @@ import type { AppEnv } from "../../../src/app/http-env.js";
 import { formAndQuery, parseParams } from "../params.js";
 import { remoteAddress, SESSION_COOKIE, type SheepitKit } from "../route-kit.js";
 import { configXml, statusXml, xmlResponse } from "../xml.js";
+import { BINARY_PATH } from "./download-binary.js";
+import { CHUNK_PATH } from "./download-chunk.js";
 
-/** Session creation (`/server/config.php`): sign in, set the session cookie, list the endpoints. */
+/**
+ * Session creation (`/server/config.php`): sign in, set the session cookie, list the endpoints of
+ * both generations of clients.
+ */
 export function configRoute(app: Hono<AppEnv>, k: SheepitKit): void {
   app.on(["GET", "POST"], "/server/config.php", async (c) => {
     try {
@@ -41,7 +46,11 @@ export function configRoute(app: Hono<AppEnv>, k: SheepitKit): void {
           publickey: renderKey,
           requests: [
             { type: "request-job", path: "/server/request_job.php" },
+            // 2020–2022 clients download through download-archive, 2024 ones through the two
+            // below; each generation ignores the types it does not know.
             { type: "download-archive", path: "/server/archive.php" },
+            { type: "download-binary", path: BINARY_PATH },
+            { type: "download-chunk", path: CHUNK_PATH },
             { type: "error", path: "/server/error.php" },
             {
               type: "keepmealive",

@@ -74,6 +74,7 @@ export function requestJobRoute(app: Hono<AppEnv>, k: SheepitKit): void {
             extras: "",
             renderer: { md5: f.renderer.md5, commandline: f.renderer.commandline, update_method: "remainingtime" },
             script: f.script,
+            chunks: f.archive.chunks.map((ch) => ({ id: ch.md5, md5: ch.md5 })),
           },
           deleteFiles: answer.deleteArchives,
         }),

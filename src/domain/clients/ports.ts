@@ -24,12 +24,22 @@ export interface RendererCatalog {
   list(): Promise<Renderer[]>;
 }
 
+/** A piece of a job archive as 2024 SheepIt clients download it: bytes [offset, offset + size) of the zip. */
+export interface ArchiveChunk {
+  /** Lowercase hex MD5 of the piece; also its id on the wire. */
+  md5: string;
+  offset: number;
+  size: number;
+}
+
 /** A job's files as one zip for render clients. */
 export interface JobArchive {
   md5: string;
   size: number;
   /** Absolute path of the zip. */
   file: string;
+  /** The zip cut into pieces of SHEEPIT_CHUNK_SIZE bytes (the last one shorter), in order. */
+  chunks: ArchiveChunk[];
   /** The blend file's path inside the zip (forward slashes). */
   blendPath: string;
   /** The zip's password ("" when it is not encrypted). */
@@ -82,6 +92,8 @@ export interface RenderClientStore {
   recordAssignment(sessionId: string, jobId: string): Promise<void>;
   /** When the session was last given a frame of the job (ms), or null. */
   lastAssignment(sessionId: string, jobId: string): Promise<number | null>;
+  /** Jobs the session was given a frame of since `sinceMs`, the latest first, at most `limit`. */
+  recentJobs(sessionId: string, sinceMs: number, limit: number): Promise<string[]>;
   /**
    * The job's known frame dimensions; stores `dims` when none are known yet and answers them. The
    * first dimensions stored never change, so an answer may come from memory.
@@ -98,8 +110,8 @@ export interface RenderClientStore {
   /** Drops everything kept for a session. */
   forgetSession(sessionId: string): Promise<void>;
   /** The job's archive record, as last built. */
-  jobArchive(jobId: string): Promise<(Omit<JobArchive, "file" | "password"> & { key: string }) | null>;
-  setJobArchive(jobId: string, a: Omit<JobArchive, "file" | "password"> & { key: string }): Promise<void>;
+  jobArchive(jobId: string): Promise<(Omit<JobArchive, "file" | "password" | "chunks"> & { key: string }) | null>;
+  setJobArchive(jobId: string, a: Omit<JobArchive, "file" | "password" | "chunks"> & { key: string }): Promise<void>;
   /** Job ids behind archive md5s (null where unknown). */
   jobsOfArchives(md5s: string[]): Promise<Array<string | null>>;
   /** The frame's state letter in the scheduler's bookkeeping (`a`, `c`, `s`, `f`, `q`) with its holder. */

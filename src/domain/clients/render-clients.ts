@@ -404,6 +404,30 @@ export class RenderClientService {
     return { file: a.file, size: a.size, md5: a.md5 };
   }
 
+  /**
+   * The piece of a job archive behind `download-chunk` (its id is its md5), for a session given a
+   * frame of a job whose archive holds it: the jobs it holds frames of, then the ones it was given
+   * lately. Jobs with the same files share one archive, so their chunks are one and the same.
+   */
+  async chunkFile(
+    cookie: string | undefined,
+    chunkId: string,
+  ): Promise<{ file: string; offset: number; size: number; md5: string }> {
+    const notFound = () => new FarmError("not-found", "no such chunk for this session");
+    const s = await this.session(cookie).catch(() => {
+      throw notFound();
+    });
+    const since = Date.now() - Math.max(this.opts.archiveAccessMs, this.opts.leaseMs);
+    const [held, recent] = await Promise.all([this.d.work.held(s.id), this.d.state.recentJobs(s.id, since, 20)]);
+    for (const jobId of new Set([...held.map((l) => l.jobId), ...recent])) {
+      const job = await this.d.jobStore.get(jobId);
+      const a = job ? await this.d.archives.forJob(job).catch(() => null) : null;
+      const chunk = a?.chunks.find((c) => c.md5 === chunkId);
+      if (a && chunk) return { file: a.file, offset: chunk.offset, size: chunk.size, md5: chunk.md5 };
+    }
+    throw notFound();
+  }
+
   private jobIdOf(sheepitId: number): Promise<string | null> {
     return cached(this.jobIds, sheepitId, () => this.d.jobStore.idForSheepitId(sheepitId));
   }
