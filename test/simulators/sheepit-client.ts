@@ -5,6 +5,7 @@ import path from "node:path";
 import { BlobReader, configure, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
 import { XMLParser } from "fast-xml-parser";
 import { Agent } from "undici";
+import { assembleChunks, type ChunkRef, downloadChunk, projectName } from "./sheepit-chunks.js";
 
 /**
  * A SheepIt client as the Java client behaves on the wire (../shared/specs/sheepit-client-behaviour.md):
@@ -17,6 +18,12 @@ import { Agent } from "undici";
  *
  * Unzipping uses @zip.js/zip.js (pure JS, reads ZipCrypto and AES zips like the Java client's
  * zip4j; `unzip` is not on every machine).
+ *
+ * `dialect` picks the generation: "2020" (no start-up log, uploads in line), "2022" (the default:
+ * start-up log, background uploads) and "2024" (sheepit-protocol-2024.md: the config answer must
+ * list download-binary and download-chunk, request-job has no `<cache>` body, the renderer comes
+ * from download-binary and the project as `<chunks>` from download-chunk, each chunk checked
+ * against its md5, kept by md5 and concatenated in order; `archive_md5` is not read).
  */
 
 configure({ useWebWorkers: false });
@@ -42,7 +49,9 @@ export interface ClientOptions {
   gpu?: { type: string; model: string; ramBytes: number };
   /** -1 when unset, as real clients send it. */
   renderTimeMax?: number;
-  /** Newer clients: start-up log after login, background uploads. */
+  /** The client generation (default "2022"). */
+  dialect?: SheepItDialect;
+  /** Newer clients: start-up log after login, background uploads (default: all but the 2020 dialect). */
   newer?: boolean;
   /** Environment for rend.exe (the fake renderer reads FAKE_RENDER_* from it). */
   renderEnv?: Record<string, string>;
@@ -61,10 +70,26 @@ export interface ClientOptions {
   headers?: Record<string, string>;
 }
 
+export type SheepItDialect = "2020" | "2022" | "2024";
+
+/** What a 2024 client needs in the config answer ("Could not find endpoint for: <type>" otherwise). */
+const REQUIRED_2024 = [
+  "request-job",
+  "download-binary",
+  "download-chunk",
+  "error",
+  "keepmealive",
+  "logout",
+  "speedtest-answer",
+];
+
 export interface JobOffer {
   id: string;
   useGpu: number;
+  /** `archive_md5` ("" when absent: 2024 clients do not need it). */
   archiveMd5: string;
+  /** `<chunks>` (empty when absent: older clients do not read it). */
+  chunks: ChunkRef[];
   path: string;
   frame: string;
   synchronousUpload: string;
@@ -93,7 +118,7 @@ const parser = new XMLParser({
   attributeNamePrefix: "",
   parseAttributeValue: false,
   parseTagValue: false,
-  isArray: (name) => ["request", "file", "target"].includes(name),
+  isArray: (name) => ["request", "file", "target", "chunk"].includes(name),
 });
 
 /** Java's Integer.parseInt: throws on anything but a 32-bit decimal integer. */
@@ -119,13 +144,19 @@ export class SheepItClient {
   speedtestTargets: string[] = [];
   /** Statuses of every upload, in order. */
   readonly uploads: Array<{ job: string; frame: string; status: number; http: number }> = [];
-  /** Every archive downloaded (a cached one is not downloaded again). */
-  readonly downloads: Array<{ type: "binary" | "job"; job: string; md5: string }> = [];
+  /** Every archive or chunk downloaded (a cached one is not downloaded again). */
+  readonly downloads: Array<{ type: "binary" | "job" | "chunk"; job: string; md5: string }> = [];
+  /** 2024: each project put together from its chunks, with the md5 of the whole. */
+  readonly assembled: Array<{ job: string; md5: string; chunks: number }> = [];
+  readonly dialect: SheepItDialect;
+  private readonly newer: boolean;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly dispatcher: Agent | undefined;
 
   constructor(readonly o: ClientOptions) {
     this.password = o.password;
+    this.dialect = o.dialect ?? "2022";
+    this.newer = o.newer ?? this.dialect !== "2020";
     const to = o.resolveTo;
     if (to) {
       const family = to.includes(":") ? 6 : 4;
@@ -198,7 +229,7 @@ export class SheepItClient {
       os_version: "Debian 12",
       ram: String(this.o.ramKb ?? 16_000_000),
       bits: this.o.bits ?? "64bit",
-      version: this.o.version ?? "7.23353.0",
+      version: this.o.version ?? { "2020": "6.20112.0", "2022": "7.23353.0", "2024": "7.24086.0" }[this.dialect],
       hostname: this.o.hostname ?? "render-box",
       ui: "text",
       extras: "",
@@ -219,12 +250,16 @@ export class SheepItClient {
       this.paths[type] = required(r, "path", "request");
       if (r["max-period"] !== undefined) this.maxPeriod = javaInt(r["max-period"], "max-period");
     }
+    if (this.dialect === "2024") {
+      const missing = REQUIRED_2024.find((t) => !(t in this.paths));
+      if (missing) throw new BadServerResponse(`Could not find endpoint for: ${missing}`);
+    }
     const st = root.speedtest as Record<string, unknown> | undefined;
     this.speedtestTargets = ((st?.target as Array<Record<string, unknown>> | undefined) ?? []).map((t) =>
       required(t, "url", "target"),
     );
     if (this.speedtestTargets.length > 0) await this.sendSpeedtest();
-    if (this.o.newer !== false) await this.reportError(0, undefined, undefined, "start-up log: client ready");
+    if (this.newer) await this.reportError(0, undefined, undefined, "start-up log: client ready");
     return 0;
   }
 
@@ -270,14 +305,14 @@ export class SheepItClient {
       q.set("gpu_ram", String(this.o.gpu.ramBytes));
       q.set("gpu_type", this.o.gpu.type);
     }
-    const cached = this.cachedArchives();
-    const body =
-      cached.length === 0 ? "<cache/>" : `<cache>${cached.map((m) => `<file md5="${m}"/>`).join("")}</cache>`;
-    const res = await this.http(
-      `${this.url(this.paths["request-job"] as string)}?${q}`,
-      { method: "POST", body, headers: { "Content-Type": "application/xml" } },
-      "request_job",
-    );
+    let init: RequestInit = { method: "POST" };
+    if (this.dialect !== "2024") {
+      const cached = this.cachedArchives();
+      const body =
+        cached.length === 0 ? "<cache/>" : `<cache>${cached.map((m) => `<file md5="${m}"/>`).join("")}</cache>`;
+      init = { method: "POST", body, headers: { "Content-Type": "application/xml" } };
+    }
+    const res = await this.http(`${this.url(this.paths["request-job"] as string)}?${q}`, init, "request_job");
     if (res.status !== 200) return { status: -res.status, deleted: [] };
     const root = await this.xml(res, "request_job");
     const status = javaInt(required(root, "status", "jobrequest"), "jobrequest status");
@@ -312,11 +347,17 @@ export class SheepItClient {
       typeof script === "string" ? script : ((script as Record<string, unknown> | undefined)?.["#text"] as string);
     if (typeof scriptText !== "string" || scriptText.trim() === "")
       throw new BadServerResponse("<job> lacks a non-empty <script>");
-    required(j, "extras", "job");
+    if (this.dialect !== "2024") required(j, "extras", "job");
+    const chunkList = (j.chunks as Record<string, unknown> | undefined)?.chunk as
+      | Array<Record<string, unknown>>
+      | undefined;
+    const chunks = (chunkList ?? []).map((c) => ({ id: required(c, "id", "chunk"), md5: required(c, "md5", "chunk") }));
+    if (this.dialect === "2024" && chunks.length === 0) throw new BadServerResponse("<job> lacks <chunks>");
     return {
       id,
       useGpu: javaInt(required(j, "use_gpu", "job"), "use_gpu"),
-      archiveMd5: required(j, "archive_md5", "job"),
+      archiveMd5: this.dialect === "2024" ? String(j.archive_md5 ?? "") : required(j, "archive_md5", "job"),
+      chunks,
       path: required(j, "path", "job"),
       frame: required(j, "frame", "job"),
       synchronousUpload: required(j, "synchronous_upload", "job"),
@@ -335,11 +376,11 @@ export class SheepItClient {
   /** Downloads `archive.php?type=...&job=...` to `dest` and checks its MD5 (lowercase, case-sensitive). */
   private async download(type: "binary" | "job", jobId: string, md5: string, dest: string): Promise<void> {
     this.downloads.push({ type, job: jobId, md5 });
-    const res = await this.http(
-      `${this.url(this.paths["download-archive"] as string)}?type=${type}&job=${jobId}`,
-      {},
-      `archive-${type}`,
-    );
+    const url =
+      this.dialect === "2024"
+        ? `${this.url(this.paths["download-binary"] as string)}?job=${jobId}`
+        : `${this.url(this.paths["download-archive"] as string)}?type=${type}&job=${jobId}`;
+    const res = await this.http(url, {}, `archive-${type}`);
     if (res.status !== 200 || !res.body) throw new BadServerResponse(`archive ${type}: HTTP ${res.status}`);
     const tmp = `${dest}.part`;
     const hash = createHash("md5");
@@ -355,6 +396,27 @@ export class SheepItClient {
       throw new BadServerResponse(`archive ${type}: md5 ${got} is not ${md5}`);
     }
     fs.renameSync(tmp, dest);
+  }
+
+  /** The job's project, downloaded (as one archive or as chunks, by dialect) and unpacked once; answers its folder. */
+  private async project(job: JobOffer): Promise<string> {
+    fs.mkdirSync(this.archivesDir(), { recursive: true });
+    const name = this.dialect === "2024" ? projectName(job.chunks) : job.archiveMd5;
+    const zip = path.join(this.archivesDir(), `${name}.zip`);
+    const unpacked = path.join(this.archivesDir(), name);
+    if (!fs.existsSync(zip)) {
+      if (this.dialect !== "2024") await this.download("job", job.id, job.archiveMd5, zip);
+      else {
+        const chunkUrl = this.url(this.paths["download-chunk"] as string);
+        const { md5 } = await assembleChunks(job.chunks, path.join(this.o.workDir, "chunks"), zip, async (c, dest) => {
+          this.downloads.push({ type: "chunk", job: job.id, md5: c.md5 });
+          await downloadChunk(await this.http(`${chunkUrl}?chunk=${c.id}`, {}, "chunk"), c.md5, dest);
+        });
+        this.assembled.push({ job: job.id, md5, chunks: job.chunks.length });
+      }
+    }
+    await this.unzip(zip, unpacked, job.password);
+    return unpacked;
   }
 
   private async unzip(zip: string, dir: string, password: string): Promise<void> {
@@ -396,11 +458,7 @@ export class SheepItClient {
       await this.unzip(zip, rendDir, "");
       fs.chmodSync(path.join(rendDir, "rend.exe"), 0o755);
     }
-    fs.mkdirSync(this.archivesDir(), { recursive: true });
-    const zip = path.join(this.archivesDir(), `${job.archiveMd5}.zip`);
-    if (!fs.existsSync(zip)) await this.download("job", job.id, job.archiveMd5, zip);
-    const unpacked = path.join(this.archivesDir(), job.archiveMd5);
-    await this.unzip(zip, unpacked, job.password);
+    const unpacked = await this.project(job);
     const script = path.join(workDir, "script.py");
     fs.writeFileSync(script, `${job.script}\nsheepit_set_compute_device("NONE", "CPU", "CPU")\n`);
     const args: string[] = [];
@@ -507,7 +565,7 @@ export class SheepItClient {
         try {
           const frame = await this.render(job);
           const up = this.upload(frame);
-          if (this.o.newer !== false && job.synchronousUpload !== "1") {
+          if (this.newer && job.synchronousUpload !== "1") {
             const p = up.finally(() => this.pending.delete(p));
             this.pending.add(p);
           } else await up;
