@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChunkAttrs, REQUEST_TYPES } from "../contracts/sheepit/index.js";
 import type { SheepItClient } from "./simulators/sheepit-client.js";
