@@ -146,6 +146,19 @@ describe("SheepIt 2024 clients", () => {
     expect((await c.raw(chunkUrl(id), { method: "HEAD" })).status).toBe(200);
   });
 
+  it("keepmealive with `paused` only: 0 while the session's job runs, 400 once it is canceled", async () => {
+    const { c, job } = await holding("alive-2024");
+    expect(await c.keepAlive()).toBe(0);
+    expect(await c.keepAlive(undefined, true)).toBe(0);
+    const res = await fetch(`${gw.url}/api/jobs/${job.id}/setstatus`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ status: "cancel-requested", reason: "test" }),
+    });
+    expect(res.status).toBe(204);
+    expect(await c.keepAlive()).toBe(400);
+  });
+
   it("bad, unknown and foreign chunk ids are 404 in XML, never a 500", async () => {
     const { c, offer } = await holding("bad-ids");
     const stranger = gw.client("stranger", { dialect: "2024" });

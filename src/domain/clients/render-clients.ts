@@ -458,14 +458,35 @@ export class RenderClientService {
       throw new FarmError("not-yours", "no live session");
     });
     if (p.paused !== undefined) await this.d.sessions.update(s.id, { attrs: { ...s.attrs, paused: String(p.paused) } });
-    for (const l of await this.d.work.held(s.id)) {
+    const leases = await this.d.work.held(s.id);
+    for (const l of leases) {
       await this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined);
     }
-    if (p.sheepitId === undefined || p.frame === undefined) return;
+    if (p.sheepitId === undefined || p.frame === undefined) {
+      await this.stillGoing(s, leases);
+      return;
+    }
     const held = await this.heldFrame(s, p.sheepitId, p.frame);
     if (!held) throw new FarmError("not-yours", `frame ${p.frame} of job ${p.sheepitId} is not yours any more`);
     if (!runnableStatuses.has(held.job.status) && held.job.status !== "paused") {
       throw new FarmError("not-yours", `job ${p.sheepitId} is ${held.job.status}`);
+    }
+  }
+
+  /**
+   * A keepalive that names no frame (2024 clients send `paused` only): the jobs of the session's
+   * leases and the job it was last given a frame of must still run (or be completed), else
+   * `not-yours`: the client stops its render, as for a named frame of a canceled job.
+   */
+  private async stillGoing(s: Session, leases: Lease[]): Promise<void> {
+    const since = Date.now() - Math.max(this.opts.archiveAccessMs, this.opts.leaseMs);
+    const latest = await this.d.state.recentJobs(s.id, since, 1);
+    for (const jobId of new Set([...leases.map((l) => l.jobId), ...latest])) {
+      const job = await this.d.jobStore.get(jobId);
+      // A completed job stops nobody: an idle client whose last job completed is not rendering.
+      if (!job || (!runnableStatuses.has(job.status) && job.status !== "paused" && job.status !== "completed")) {
+        throw new FarmError("not-yours", `the session's job ${job?.sheepitId ?? jobId} is ${job?.status ?? "gone"}`);
+      }
     }
   }
 
