@@ -489,7 +489,8 @@ export class SheepItClient {
   /** Sends a frame to its validation URL; retries on 302, 303, 5xx and connection errors. */
   async upload(r: RenderedFrame, bytes?: Buffer): Promise<number> {
     const data = bytes ?? fs.readFileSync(r.file);
-    const url = `${decodeURIComponent(r.job.validationUrl)}&rendertime=${r.renderSeconds}&memoryused=123456`;
+    const speed = this.dialect === "2024" ? "&speedsamples=12.5" : "";
+    const url = `${decodeURIComponent(r.job.validationUrl)}&rendertime=${r.renderSeconds}&memoryused=123456${speed}`;
     const delays = this.o.retryDelaysMs ?? [22_000, 44_000];
     for (let attempt = 0; ; attempt++) {
       let status = -1;
