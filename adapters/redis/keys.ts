@@ -103,6 +103,14 @@ export class Keys {
   workerRequest(workerId: string) {
     return `${this.root}:worker:${workerId}:request`;
   }
+  /** Hash: a Flamenco worker's sleep schedule {active, days, start, end}. */
+  workerSleepSchedule(workerId: string) {
+    return `${this.root}:worker:${workerId}:sleep`;
+  }
+  /** Set: workers with a sleep schedule (the sweep applies theirs). */
+  sleepScheduledWorkers() {
+    return `${this.root}:workers:sleep-scheduled`;
+  }
   /** A short lock taken by the process running a sweep. */
   sweepLock(name: string) {
     return `${this.root}:sweep-lock:${name}`;
