@@ -39,6 +39,17 @@ describe("Flamenco 3 farm control from a foreign network", () => {
       ["GET", `/api/v3/tasks/${SOME_ID}/log`],
       ["GET", `/api/v3/tasks/${SOME_ID}/logtail`],
       ["GET", "/api/v3/worker-mgt/workers"],
+      ["GET", `/api/v3/worker-mgt/workers/${SOME_ID}`],
+      ["POST", `/api/v3/worker-mgt/workers/${SOME_ID}/setstatus`, { status: "offline", is_lazy: false }],
+      ["GET", `/api/v3/worker-mgt/workers/${SOME_ID}/sleep-schedule`],
+      [
+        "POST",
+        `/api/v3/worker-mgt/workers/${SOME_ID}/sleep-schedule`,
+        { is_active: true, days_of_week: "", start_time: "", end_time: "" },
+      ],
+      ["GET", `/api/v3/jobs/${SOME_ID}/blocklist`],
+      ["DELETE", `/api/v3/jobs/${SOME_ID}/blocklist`, []],
+      ["POST", `/api/v3/tasks/${SOME_ID}/setstatus`, { status: "canceled", reason: "attacker" }],
       ["GET", "/api/v3/no-such-route"],
     ];
     for (const [method, route, body] of routes) {
@@ -49,7 +60,12 @@ describe("Flamenco 3 farm control from a foreign network", () => {
   });
 
   it("keeps open what the add-on and workers read first, and the worker cycle", async () => {
-    for (const route of ["/api/v3/version", "/api/v3/configuration", "/api/v3/jobs/types"]) {
+    for (const route of [
+      "/api/v3/version",
+      "/api/v3/configuration",
+      "/api/v3/jobs/types",
+      "/api/v3/jobs/type/simple-blender-render",
+    ]) {
       const a = await call("GET", route);
       expect(a.status, route).toBe(200);
     }

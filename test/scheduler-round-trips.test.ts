@@ -111,7 +111,7 @@ async function profile(jobs: number, frames: number): Promise<Profile> {
   for (const id of ids) await t.farm.scheduler.filled(id);
   const counter = new CommandCounter(t.redis);
   // Warm up: this process's BullMQ objects for every job exist, and the scripts are loaded.
-  for (const id of ids) t.farm.scheduler.queues.worker(id);
+  for (const id of ids) t.farm.scheduler.queues.queue(id);
   const warm = await t.farm.work.claim({ caps: caps("warm"), maxFrames: 1, leaseMs: LEASE });
   if (!warm) throw new Error("nothing to claim");
   await t.farm.work.fail(warm.lease.id, "warm", "warm-up");

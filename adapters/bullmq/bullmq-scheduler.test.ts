@@ -158,9 +158,12 @@ describe("BullmqScheduler against real Redis", () => {
     await t.farm.jobs.submit(exampleJob(t.storageRoot, { frames: "1-2", chunk_size: 2 }));
     const first = await t.farm.work.claim({ caps: caps("gone"), maxFrames: 2, leaseMs: 300 });
     expect(first?.lease.frames).toEqual([1, 2]);
-    await t.farm.sweep();
+    // The sweep runs BullMQ's stalled check (two passes: mark, then move what is still unlocked).
     const second = await waitFor(
-      () => t.farm.work.claim({ caps: caps("next"), maxFrames: 2, leaseMs: LEASE }),
+      async () => {
+        await t.farm.sweep();
+        return t.farm.work.claim({ caps: caps("next"), maxFrames: 2, leaseMs: LEASE });
+      },
       10_000,
       100,
     );

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Job as BullJob } from "bullmq";
+import { Job as BullJob, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../../src/app/logger.js";
 import { FrameList } from "../../src/domain/jobs/frame-range.js";
@@ -18,6 +18,7 @@ import {
   requeueCounters,
   selectJobs,
   setRunnable,
+  sweepJob,
 } from "./scheduler-scripts.js";
 
 export interface BullmqSchedulerOptions {
@@ -38,7 +39,14 @@ export interface BullmqSchedulerOptions {
    * background (resumed by `sweep` in any process if this one stops first).
    */
   enqueueFirst?: number;
+  /** Engaged jobs the sweep looks at per run (the rest wait for the next run, oldest first). */
+  sweepJobs?: number;
 }
+
+/** A frame out under a token with no active lease for this long goes back (claims in flight are younger). */
+const ORPHAN_GRACE_MS = 10_000;
+/** A job with nothing out and no claim for this long leaves the sweep's engaged set. */
+const ENGAGED_IDLE_MS = 60_000;
 
 /** Called when something changed a job's counters outside a client call (stalls, stall limit). */
 export type ProgressListener = (jobId: string) => void;
@@ -69,6 +77,7 @@ export class BullmqScheduler implements Scheduler {
   /** Background fills this process runs, by job id. */
   private readonly filling = new Map<string, Promise<void>>();
   private closing = false;
+  private readonly sweepJobs: number;
 
   constructor(
     private readonly redis: Redis,
@@ -79,16 +88,11 @@ export class BullmqScheduler implements Scheduler {
     this.candidates = opts.candidates ?? 3;
     this.enqueueBatch = opts.enqueueBatch ?? 2000;
     this.enqueueFirst = opts.enqueueFirst ?? this.enqueueBatch;
+    this.sweepJobs = opts.sweepJobs ?? 200;
     this.queues = new JobQueues(
       redis,
       keys,
-      {
-        lockMs: opts.defaultLeaseMs,
-        maxStalled: opts.maxStalled,
-        stalledIntervalMs: opts.stalledIntervalMs,
-        onStalled: (jobId, bullId) => void this.onStalled(jobId, bullId),
-        onFailed: (jobId, bullId, reason) => void this.onStallLimit(jobId, bullId, reason),
-      },
+      { lockMs: opts.defaultLeaseMs, maxStalled: opts.maxStalled, stalledIntervalMs: opts.stalledIntervalMs },
       logger,
     );
   }
@@ -118,6 +122,7 @@ export class BullmqScheduler implements Scheduler {
     });
     const first = Math.min(frames.length, this.enqueueFirst);
     await this.addFrames(job.id, frames, 0, first);
+    if (first < frames.length) await this.redis.sadd(this.keys.filling(), job.id);
     await this.setRunnable(job.id, true);
     if (first < frames.length) this.fillInBackground(job.id, frames);
   }
@@ -177,7 +182,10 @@ export class BullmqScheduler implements Scheduler {
       if ((await this.redis.set(lock, token, "PX", lockMs, "NX")) !== "OK") return;
       try {
         const [enq, total] = (await this.redis.hmget(this.keys.schedJob(jobId), "enq", "total")).map(Number);
-        if (!Number.isFinite(enq) || !Number.isFinite(total) || (enq as number) >= (total as number)) return;
+        if (!Number.isFinite(enq) || !Number.isFinite(total) || (enq as number) >= (total as number)) {
+          await this.redis.srem(this.keys.filling(), jobId);
+          return;
+        }
         const frames = known ?? (await this.frameList(jobId));
         if (!frames) return;
         const keepGoing = async () => {
@@ -197,6 +205,7 @@ export class BullmqScheduler implements Scheduler {
           return held === 1 && runnable !== null;
         };
         const reached = await this.addFrames(jobId, frames, enq as number, total as number, keepGoing);
+        if (reached >= (total as number)) await this.redis.srem(this.keys.filling(), jobId);
         this.logger.debug(
           { jobId, reached, total },
           reached >= (total as number) ? "all frames in line" : "frame fill paused",
@@ -224,7 +233,7 @@ export class BullmqScheduler implements Scheduler {
   async setRunnable(jobId: string, runnable: boolean): Promise<void> {
     await setRunnable.run(
       this.redis,
-      [this.keys.runnable(), this.keys.served(), this.keys.job(jobId)],
+      [this.keys.runnable(), this.keys.served(), this.keys.job(jobId), this.keys.servedRank()],
       [jobId, runnable ? 1 : 0],
     );
   }
@@ -292,12 +301,24 @@ export class BullmqScheduler implements Scheduler {
     maxFrames: number,
     req: ClaimRequest,
   ): Promise<Lease | null> {
-    const worker = this.queues.worker(jobId);
     const leaseId = randomUUID();
     const want = phase === "video" ? 1 : maxFrames + failedBefore.size;
-    const got = (
-      await Promise.all(Array.from({ length: want }, () => worker.getNextJob(leaseId, { block: false })))
-    ).filter((j): j is BullJob => j !== undefined);
+    // The job joins the sweep's engaged set before any frame is out (same connection, in order),
+    // so a frame whose claim is cut short is always found by the sweep.
+    const now0 = Date.now();
+    await this.redis
+      .pipeline()
+      .zadd(this.keys.engaged(), now0, jobId)
+      .hset(this.keys.schedJob(jobId), "lastclaim", now0)
+      .exec();
+    const taken = await this.queues.take(jobId, leaseId, want);
+    // A frame that stalled more often than allowed fails for good when it is next handed out
+    // (BullMQ's deferred failure, as a Worker's getNextJob does).
+    const got: BullJob[] = [];
+    for (const j of taken) {
+      if (j.deferredFailure) await this.failStalledForGood(jobId, j, leaseId);
+      else got.push(j);
+    }
     if (got.length === 0) return null;
 
     // Keep the longest run of consecutive frames from the lowest index; give back the rest.
@@ -341,6 +362,7 @@ export class BullmqScheduler implements Scheduler {
           this.keys.jobLeases(jobId),
           this.keys.served(),
           this.keys.frameAttempts(jobId),
+          this.keys.servedRank(),
         ],
         [
           leaseId,
@@ -358,7 +380,8 @@ export class BullmqScheduler implements Scheduler {
     ];
     if (req.leaseMs !== this.opts.defaultLeaseMs) {
       pending.push(
-        worker.extendJobLocks(
+        this.queues.extendLocks(
+          jobId,
           keep.map((j) => j.id as string),
           keep.map(() => leaseId),
           req.leaseMs,
@@ -432,7 +455,8 @@ export class BullmqScheduler implements Scheduler {
     const lease = await this.getLease(leaseId);
     if (!lease || lease.sessionId !== sessionId) return false;
     const ids = bullIds(lease);
-    const failed = await this.queues.worker(lease.jobId).extendJobLocks(
+    const failed = await this.queues.extendLocks(
+      lease.jobId,
       ids,
       ids.map(() => leaseId),
       leaseMs,
@@ -672,7 +696,19 @@ export class BullmqScheduler implements Scheduler {
     }
   }
 
-  /** A frame stalled more often than allowed and BullMQ failed it: it fails for good. */
+  /** A frame that stalled more often than allowed was handed out: it fails for good. */
+  private async failStalledForGood(jobId: string, job: BullJob, token: string): Promise<void> {
+    const reason = job.deferredFailure ?? "job stalled more than allowable limit";
+    try {
+      await job.moveToFailed(new UnrecoverableError(reason), token, false);
+    } catch (err) {
+      this.logger.warn({ err, jobId, bullId: job.id }, "could not fail a frame that stalled too often");
+      return;
+    }
+    await this.onStallLimit(jobId, job.id as string, reason);
+  }
+
+  /** A frame stalled more often than allowed and was failed: it fails for good. */
   private async onStallLimit(jobId: string, bullId: string, reason: string): Promise<void> {
     try {
       const holder = await this.holderOf(jobId, bullId);
@@ -778,6 +814,8 @@ export class BullmqScheduler implements Scheduler {
     pipe.del(this.keys.frameAttempts(jobId));
     pipe.del(this.keys.failureCounts(jobId));
     pipe.hdel(this.keys.served(), jobId);
+    pipe.zrem(this.keys.engaged(), jobId);
+    pipe.srem(this.keys.filling(), jobId);
     await pipe.exec();
     let cursor = "0";
     do {
@@ -793,24 +831,65 @@ export class BullmqScheduler implements Scheduler {
     } while (cursor !== "0");
   }
 
+  /**
+   * The periodic checks, at a cost that follows the work out rather than the number of jobs: for
+   * up to `sweepJobs` engaged jobs (those with frames out or claimed lately, oldest-swept first),
+   * BullMQ's stalled check (a lease that ran out puts its frames back in line) and the orphan check
+   * (a frame out under a token with no active lease goes back, or finishes the completion or
+   * failure already recorded for it); the video task of a job whose frames are all done; and the
+   * frame fill of up to `sweepJobs` jobs whose frames are not all in line.
+   */
   async sweep(): Promise<void> {
-    // Every runnable job gets a Worker here, so BullMQ's stalled checker covers jobs whose
-    // claims happened in a process that is gone.
-    const ids = await this.redis.zrange(this.keys.runnable(), 0, -1);
+    const ids = await this.redis.zrange(this.keys.engaged(), 0, this.sweepJobs - 1);
     for (const id of ids) {
-      this.queues.worker(id);
-      await this.startVideoIfAny(id);
+      if (this.closing) return;
+      try {
+        await this.sweepOne(id);
+      } catch (err) {
+        this.logger.warn({ err, jobId: id }, "sweeping a job failed; the next sweep retries");
+      }
     }
-    // Frames a stopped process did not put in line yet (or a paused job's, once it runs again).
-    if (ids.length > 0) {
-      const pipe = this.redis.pipeline();
-      for (const id of ids) pipe.hmget(this.keys.schedJob(id), "enq", "total");
-      const rows = (await pipe.exec()) ?? [];
-      rows.forEach(([, v], k) => {
-        const [enq, total] = ((v as Array<string | null>) ?? []).map((x) => (x === null ? Number.NaN : Number(x)));
-        if ((enq as number) < (total as number)) this.fillInBackground(ids[k] as string);
-      });
+    const filling = await this.redis.srandmember(this.keys.filling(), this.sweepJobs);
+    for (const id of filling) this.fillInBackground(id);
+  }
+
+  private async sweepOne(jobId: string): Promise<void> {
+    const stalled = await this.queues.moveStalled(jobId);
+    for (const bullId of stalled) await this.onStalled(jobId, bullId);
+    const now = Date.now();
+    const raw = await sweepJob.run<string[]>(
+      this.redis,
+      [
+        this.keys.bull(jobId, "active"),
+        this.keys.schedJob(jobId),
+        this.keys.engaged(),
+        this.keys.frameStates(jobId),
+        this.keys.job(jobId),
+      ],
+      [this.keys.bull(jobId, ""), this.keys.root, now, ORPHAN_GRACE_MS, ENGAGED_IDLE_MS, jobId],
+    );
+    for (let k = 0; k < raw.length; k += 3) {
+      const bullId = raw[k] as string;
+      const token = raw[k + 1] as string;
+      const letter = raw[k + 2];
+      await this.settleOrphan(jobId, bullId, token, letter).catch((err) =>
+        this.logger.warn({ err, jobId, bullId }, "could not settle a frame out under a lost lease"),
+      );
     }
+    await this.startVideoIfAny(jobId);
+  }
+
+  /** Finishes in BullMQ what the farm already recorded for a frame, or puts it back in line. */
+  private async settleOrphan(jobId: string, bullId: string, token: string, letter: string | undefined): Promise<void> {
+    if (letter === "c" || letter === "f") {
+      const job = await BullJob.fromId(this.queues.queue(jobId), bullId);
+      if (!job) return;
+      if (letter === "c") await job.moveToCompleted("done", token, false);
+      else await job.moveToFailed(new UnrecoverableError("failed"), token, false);
+      return;
+    }
+    await this.queues.backToWait(jobId, bullId, token);
+    this.logger.info({ jobId, bullId, token }, "a frame out under a lost lease went back in line");
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { Queue, Worker } from "bullmq";
+import { Job as BullJob, createScripts, Queue, type Scripts } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../../src/app/logger.js";
 import type { Keys } from "../redis/keys.js";
@@ -8,73 +8,119 @@ export interface JobQueuesOptions {
   lockMs: number;
   maxStalled: number;
   stalledIntervalMs: number;
-  onStalled: (jobId: string, bullId: string) => void;
-  onFailed: (jobId: string, bullId: string, reason: string) => void;
+  /** Queue objects kept in this process (least recently used ones are closed past this). */
+  maxOpen?: number;
+}
+
+interface Entry {
+  queue: Queue;
+  /** BullMQ's scripts bound to the queue with a worker's lock and stalled settings. */
+  scripts: Scripts;
 }
 
 /**
- * One BullMQ queue per farm job (its frames, then its video task), with a manual-mode Worker per
- * queue in this process, created on first use. The Worker never runs a processor: the scheduler
- * calls `getNextJob` for claims and BullMQ's stalled checker puts expired leases back in line.
+ * One BullMQ queue per farm job (its frames, then its video task), and no BullMQ Worker: a claim
+ * runs BullMQ's own `moveToActive` script on the job's queue under the lease id as the token, over
+ * the process's one shared connection, and the scheduler's sweep runs BullMQ's stalled check
+ * (`moveStalledJobsToWait`) only on the queues that have frames out. A Worker per queue would cost
+ * a blocking connection and a stalled-check timer per runnable job (docs/architecture.md).
+ * Queue objects are cheap (no connection of their own) and kept in a bounded LRU.
  */
 export class JobQueues {
-  private readonly queues = new Map<string, Queue>();
-  private readonly workers = new Map<string, Worker>();
+  private readonly open = new Map<string, Entry>();
+  private readonly maxOpen: number;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly opts: JobQueuesOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.maxOpen = opts.maxOpen ?? 512;
+  }
+
+  private entry(jobId: string): Entry {
+    let e = this.open.get(jobId);
+    if (e) {
+      this.open.delete(jobId);
+      this.open.set(jobId, e);
+      return e;
+    }
+    const queue = new Queue(this.keys.queueName(jobId), {
+      connection: this.redis,
+      prefix: this.keys.root,
+      skipVersionCheck: true,
+    });
+    queue.on("error", (err) => this.logger.warn({ err, jobId }, "bullmq queue error"));
+    // The scripts see the queue with a worker's settings (lock duration, stalled limits).
+    const view = Object.create(queue, {
+      opts: {
+        value: {
+          ...queue.opts,
+          lockDuration: this.opts.lockMs,
+          maxStalledCount: this.opts.maxStalled,
+          stalledInterval: this.opts.stalledIntervalMs,
+        },
+      },
+    });
+    e = { queue, scripts: createScripts(view) };
+    this.open.set(jobId, e);
+    while (this.open.size > this.maxOpen) {
+      const [oldest, old] = this.open.entries().next().value as [string, Entry];
+      this.open.delete(oldest);
+      // A shared connection stays open; in-flight calls on the old object still complete.
+      old.queue.close().catch(() => undefined);
+    }
+    return e;
+  }
 
   queue(jobId: string): Queue {
-    let q = this.queues.get(jobId);
-    if (!q) {
-      q = new Queue(this.keys.queueName(jobId), { connection: this.redis, prefix: this.keys.root });
-      q.on("error", (err) => this.logger.warn({ err, jobId }, "bullmq queue error"));
-      this.queues.set(jobId, q);
+    return this.entry(jobId).queue;
+  }
+
+  /**
+   * Takes up to `n` frames from the head of the job's line under `token` (BullMQ's
+   * `moveToActive`, sent together on the shared connection). Each take is atomic on its own.
+   */
+  async take(jobId: string, token: string, n: number): Promise<BullJob[]> {
+    const { queue, scripts } = this.entry(jobId);
+    const client = await queue.client;
+    const raws = await Promise.all(Array.from({ length: n }, () => scripts.moveToActive(client, token)));
+    const jobs: BullJob[] = [];
+    for (const [data, id] of raws) {
+      if (data && id) jobs.push(BullJob.fromJSON(queue, data as never, id));
     }
-    return q;
+    return jobs;
   }
 
-  worker(jobId: string): Worker {
-    let w = this.workers.get(jobId);
-    if (!w) {
-      w = new Worker(this.keys.queueName(jobId), null, {
-        connection: this.redis,
-        prefix: this.keys.root,
-        autorun: false,
-        lockDuration: this.opts.lockMs,
-        maxStalledCount: this.opts.maxStalled,
-        stalledInterval: this.opts.stalledIntervalMs,
-      });
-      w.on("error", (err) => this.logger.warn({ err, jobId }, "bullmq worker error"));
-      w.on("stalled", (bullId) => this.opts.onStalled(jobId, bullId));
-      w.on("failed", (job, err) => {
-        if (job?.id) this.opts.onFailed(jobId, job.id, err.message);
-      });
-      this.workers.set(jobId, w);
-      w.startStalledCheckTimer().catch((err) => this.logger.warn({ err, jobId }, "stalled checker did not start"));
-    }
-    return w;
+  /** Extends the locks of frames held under their tokens; returns the ids whose lock was not extended. */
+  extendLocks(jobId: string, ids: string[], tokens: string[], ms: number): Promise<string[]> {
+    return this.entry(jobId).scripts.extendLocks(ids, tokens, ms);
   }
 
-  /** The job ids this process holds queue objects for. */
-  known(): string[] {
-    return [...new Set([...this.queues.keys(), ...this.workers.keys()])];
+  /** BullMQ's stalled check on one job's queue: returns the frames it put back in line. */
+  moveStalled(jobId: string): Promise<string[]> {
+    return this.entry(jobId).scripts.moveStalledJobsToWait() as Promise<string[]>;
   }
 
-  /** Closes this process's queue and worker objects of a job (its Redis data stays). */
+  /** Puts a frame held under `token` back in line (BullMQ checks the token). */
+  async backToWait(jobId: string, bullId: string, token: string): Promise<void> {
+    await this.entry(jobId).scripts.moveJobFromActiveToWait(bullId, token);
+  }
+
+  /** How many queue objects this process holds now (bounded by `maxOpen`). */
+  openCount(): number {
+    return this.open.size;
+  }
+
+  /** Closes this process's queue object of a job (its Redis data stays). */
   async drop(jobId: string): Promise<void> {
-    const w = this.workers.get(jobId);
-    const q = this.queues.get(jobId);
-    this.workers.delete(jobId);
-    this.queues.delete(jobId);
-    await Promise.allSettled([w?.close(true), q?.close()]);
+    const e = this.open.get(jobId);
+    this.open.delete(jobId);
+    await e?.queue.close().catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(this.known().map((id) => this.drop(id)));
+    await Promise.allSettled([...this.open.keys()].map((id) => this.drop(id)));
   }
 }

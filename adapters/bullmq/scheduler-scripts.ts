@@ -83,9 +83,10 @@ return out
 /**
  * setRunnable: puts a job among the runnable ones at its priority, or takes it out. A job that
  * becomes runnable starts with the fewest frames served among the runnable jobs, so it shares
- * fairly with jobs that were there before it instead of catching up on their whole history.
+ * fairly with jobs that were there before it instead of catching up on their whole history. The
+ * least-served job is the head of the served-rank zset: O(log n), not a pass over the jobs.
  *
- * KEYS[1] runnable zset, KEYS[2] served hash, KEYS[3] job hash
+ * KEYS[1] runnable zset, KEYS[2] served hash, KEYS[3] job hash, KEYS[4] served-rank zset
  * ARGV[1] job id, ARGV[2] 1 to make runnable, 0 to remove
  */
 export const setRunnable = new LuaScript(
@@ -94,18 +95,17 @@ export const setRunnable = new LuaScript(
 local jid = ARGV[1]
 if ARGV[2] == '0' then
   redis.call('ZREM', KEYS[1], jid)
+  redis.call('ZREM', KEYS[4], jid)
   return 0
 end
 local prio = redis.call('HGET', KEYS[3], 'priority')
 if not prio then return -1 end
 if redis.call('ZSCORE', KEYS[1], jid) == false then
-  local others = redis.call('ZRANGE', KEYS[1], 0, -1)
-  local least = nil
-  for _, o in ipairs(others) do
-    local s = tonumber(redis.call('HGET', KEYS[2], o) or '0')
-    if least == nil or s < least then least = s end
-  end
-  redis.call('HSET', KEYS[2], jid, least or 0)
+  local head = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+  local least = 0
+  if head[2] then least = tonumber(head[2]) end
+  redis.call('HSET', KEYS[2], jid, least)
+  redis.call('ZADD', KEYS[4], least, jid)
 end
 redis.call('ZADD', KEYS[1], prio, jid)
 return 1
@@ -117,7 +117,8 @@ return 1
  * active, counts them as served (fair share) and as attempts, and marks a queued job active.
  *
  * KEYS[1] lease hash, KEYS[2] session leases set, KEYS[3] job hash, KEYS[4] frame states hash,
- * KEYS[5] job leases zset, KEYS[6] served hash, KEYS[7] attempts hash (frame index → times handed out)
+ * KEYS[5] job leases zset, KEYS[6] served hash, KEYS[7] attempts hash (frame index → times handed out),
+ * KEYS[8] served-rank zset
  * ARGV[1] lease id, ARGV[2] job id, ARGV[3] session id, ARGV[4] phase, ARGV[5] frames (comma
  * list), ARGV[6] indices (comma list), ARGV[7] task type, ARGV[8] now ISO, ARGV[9] now ms,
  * ARGV[10] lease ms
@@ -145,6 +146,7 @@ if ARGV[4] == 'video' then
 end
 redis.call('HSET', KEYS[1], 'attempt', attempt)
 redis.call('HINCRBY', KEYS[6], ARGV[2], n)
+if redis.call('ZSCORE', KEYS[8], ARGV[2]) then redis.call('ZINCRBY', KEYS[8], n, ARGV[2]) end
 local status = redis.call('HGET', KEYS[3], 'status')
 if status == 'queued' or status == 'requeued' then
   redis.call('HSET', KEYS[3], 'status', 'active', 'updated', ARGV[8])
@@ -293,5 +295,59 @@ if failed > 0 then redis.call('HINCRBY', KEYS[1], 'failed', -failed) end
 redis.call('HSET', KEYS[1], 'videostate', '')
 redis.call('HSET', KEYS[3], 'phase', 'render', 'tasktype', redis.call('HGET', KEYS[1], 'tasktype') or 'blender')
 return {completed, failed}
+`,
+);
+
+/**
+ * sweepJob: one job's part of the scheduler's sweep. Lists the job's frames that are out (BullMQ's
+ * active list) under a token whose lease is missing or no longer active — a claim, completion,
+ * failure or release whose BullMQ step never ran or whose answer was lost — once the frame has
+ * been out for `grace` ms (so a claim in flight is left alone). Drops the job from the engaged set
+ * when nothing of it is out and it was not claimed for `idle` ms; otherwise moves it to the back of
+ * the sweep's rotation.
+ *
+ * KEYS[1] BullMQ active list, KEYS[2] scheduling hash, KEYS[3] engaged zset, KEYS[4] frame
+ * states hash, KEYS[5] job hash
+ * ARGV[1] BullMQ key prefix of the job's queue (`{bw}:job-<id>:`), ARGV[2] key root, ARGV[3] now
+ * ms, ARGV[4] grace ms, ARGV[5] idle ms, ARGV[6] job id
+ * Returns a flat list: bullId, token, state letter of the frame (c, f or other), ...
+ */
+export const sweepJob = new LuaScript(
+  "sweepJob",
+  `
+local now = tonumber(ARGV[3])
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+local out = {}
+for _, id in ipairs(ids) do
+  local tok = redis.call('GET', ARGV[1] .. id .. ':lock')
+  if tok then
+    local st = redis.call('HGET', ARGV[2] .. ':lease:' .. tok, 'state')
+    if st ~= 'active' then
+      local at = tonumber(redis.call('HGET', ARGV[1] .. id, 'processedOn') or '0') or 0
+      if at < now - tonumber(ARGV[4]) then
+        local letter = ''
+        if id == 'video' then
+          local vs = redis.call('HGET', KEYS[5], 'videostate') or ''
+          if vs == 'completed' then letter = 'c' elseif vs == 'failed' then letter = 'f' end
+        else
+          local fs = redis.call('HGET', KEYS[4], string.sub(id, 2))
+          if fs then letter = string.sub(fs, 1, 1) end
+        end
+        table.insert(out, id)
+        table.insert(out, tok)
+        table.insert(out, letter)
+      end
+    end
+  end
+end
+if #ids == 0 then
+  local last = tonumber(redis.call('HGET', KEYS[2], 'lastclaim') or '0') or 0
+  if last < now - tonumber(ARGV[5]) then
+    redis.call('ZREM', KEYS[3], ARGV[6])
+    return out
+  end
+end
+redis.call('ZADD', KEYS[3], 'XX', now, ARGV[6])
+return out
 `,
 );

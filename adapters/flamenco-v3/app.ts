@@ -2,15 +2,18 @@ import { Hono } from "hono";
 import type { Farm } from "../../src/app/farm.js";
 import { errorJson } from "../flamenco/errors.js";
 import { v3ErrorResponse } from "./errors.js";
+import { jobBlocklistRoutes } from "./job-blocklist.js";
 import { jobQueryRoutesV3 } from "./jobs-query.js";
 import { jobSubmitRoutesV3 } from "./jobs-submit.js";
 import { lastRenderedRoutes } from "./last-rendered.js";
 import { metaRoutesV3 } from "./meta.js";
+import { taskStatusRoutes } from "./task-status.js";
 import { taskRoutesV3 } from "./tasks.js";
 import { workerRoutesV3 } from "./worker.js";
 import { mayIRunRoutes } from "./worker-may-i-run.js";
 import { workerMgtRoutesV3 } from "./worker-mgt.js";
 import { outputProducedRoutes } from "./worker-output.js";
+import { workerSleepScheduleRoutes } from "./worker-sleep-schedule.js";
 
 /** Route groups of Flamenco 3's API (each file one endpoint or a few of one idea). */
 export const flamencoV3Groups: Array<(farm: Farm) => Hono> = [
@@ -21,8 +24,11 @@ export const flamencoV3Groups: Array<(farm: Farm) => Hono> = [
   jobSubmitRoutesV3,
   lastRenderedRoutes,
   jobQueryRoutesV3,
+  jobBlocklistRoutes,
   taskRoutesV3,
+  taskStatusRoutes,
   workerMgtRoutesV3,
+  workerSleepScheduleRoutes,
 ];
 
 /**

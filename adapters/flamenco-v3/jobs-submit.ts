@@ -1,12 +1,14 @@
 import { Hono } from "hono";
-import { AvailableJobTypesV3, SubmittedJobV3 } from "../../contracts/flamenco-v3/index.js";
+import { AvailableJobTypesV3, JobTypeNameParam, SubmittedJobV3 } from "../../contracts/flamenco-v3/index.js";
 import type { Farm } from "../../src/app/farm.js";
 import { jobTypeEtag, jobTypesV3, submitV3 } from "../../src/domain/jobs/job-types-v3.js";
-import { jsonBody } from "../flamenco/validate.js";
+import { errorJson } from "../flamenco/errors.js";
+import { jsonBody, params } from "../flamenco/validate.js";
 import { jobToWireV3 } from "./job-wire.js";
 
 /**
- * `GET /api/v3/jobs/types` (3.x settings, each type with its etag) and `POST /api/v3/jobs`
+ * `GET /api/v3/jobs/types` (3.x settings, each type with its etag), `GET /api/v3/jobs/type/{name}`
+ * (one of them; 404 for an unknown name) and `POST /api/v3/jobs`
  * (a 3.x submission, translated and submitted through JobService; 412 on a stale `type_etag`).
  */
 export function jobSubmitRoutesV3(farm: Farm) {
@@ -14,6 +16,12 @@ export function jobSubmitRoutesV3(farm: Farm) {
   const types = AvailableJobTypesV3.parse({ job_types: jobTypesV3.map((t) => ({ ...t, etag: jobTypeEtag(t) })) });
 
   app.get("/jobs/types", (c) => c.json(types));
+
+  app.get("/jobs/type/:typeName", (c) => {
+    const { typeName } = params(c.req.param(), JobTypeNameParam);
+    const type = types.job_types.find((t) => t.name === typeName);
+    return type ? c.json(type) : errorJson(c, 404, `no job type "${typeName}"`);
+  });
 
   app.post("/jobs", async (c) => {
     const body = await jsonBody(c, SubmittedJobV3);

@@ -19,6 +19,14 @@ describe("control auth middleware", () => {
     expect(isControlPath("/server/config.php")).toBe(false);
   });
 
+  it("leaves open Flamenco 3's job types, one by one too, and nothing below them", () => {
+    expect(isControlPath("/api/v3/jobs/types")).toBe(false);
+    expect(isControlPath("/api/v3/jobs/type/simple-blender-render")).toBe(false);
+    expect(isControlPath("/api/v3/jobs/type/x/y")).toBe(true);
+    expect(isControlPath("/api/v3/jobs/type")).toBe(true);
+    expect(isControlPath("/api/v3/worker-mgt/workers/x/sleep-schedule")).toBe(true);
+  });
+
   it("answers 503 Error JSON, not a 500, when the token cannot be checked", async () => {
     const app = appWith(async () => {
       throw new Error("Connection is closed.");

@@ -29,6 +29,8 @@ export function isControlPath(path: string): boolean {
   if (path !== "/api" && !path.startsWith("/api/")) return false;
   if (OPEN_API.has(path)) return false;
   if (OPEN_API_V3.has(path) || path.startsWith("/api/v3/worker/")) return false;
+  // One job type of Flamenco 3 (`jobs/type/{name}`) is what `jobs/types` shows anyway.
+  if (/^\/api\/v3\/jobs\/type\/[^/]+$/.test(path)) return false;
   // The Flamenco worker API (registration has its own network rule, the rest HTTP Basic auth).
   return !path.startsWith("/api/worker/");
 }

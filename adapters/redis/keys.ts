@@ -53,6 +53,22 @@ export class Keys {
   served() {
     return `${this.root}:sched:served`;
   }
+  /** Sorted set: runnable job id → frames served (the least-served lookup of `setRunnable`). */
+  servedRank() {
+    return `${this.root}:sched:served-rank`;
+  }
+  /**
+   * Sorted set: job id → last claim or sweep (ms) for jobs that may have frames out; the sweep's
+   * stalled and orphan checks look only at these, so their cost follows the work out, not the
+   * number of jobs.
+   */
+  engaged() {
+    return `${this.root}:sched:engaged`;
+  }
+  /** Set: jobs whose frames are not all in line yet (the sweep resumes their fill). */
+  filling() {
+    return `${this.root}:sched:filling`;
+  }
   /** Hash: what the claim needs of a job (task type, device, memory, time). */
   schedJob(jobId: string) {
     return `${this.root}:sched:${jobId}`;
@@ -102,6 +118,14 @@ export class Keys {
   /** Hash: a status an operator asked of a Flamenco worker {status, lazy}. */
   workerRequest(workerId: string) {
     return `${this.root}:worker:${workerId}:request`;
+  }
+  /** Hash: a Flamenco worker's sleep schedule {active, days, start, end}. */
+  workerSleepSchedule(workerId: string) {
+    return `${this.root}:worker:${workerId}:sleep`;
+  }
+  /** Set: workers with a sleep schedule (the sweep applies theirs). */
+  sleepScheduledWorkers() {
+    return `${this.root}:workers:sleep-scheduled`;
   }
   /** A short lock taken by the process running a sweep. */
   sweepLock(name: string) {

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { SleepSchedule } from "../../src/domain/workers/sleep-schedule.js";
 import { isWorkerStatus, type StatusRequest, type WorkerStatus } from "../../src/domain/workers/worker.js";
 import type { WorkerStore } from "../../src/domain/workers/worker-store.js";
 import type { Keys } from "./keys.js";
@@ -89,6 +90,33 @@ export class RedisWorkerStore implements WorkerStore {
 
   async taskLog(taskId: string): Promise<string> {
     return (await this.redis.get(this.keys.leaseLog(taskId))) ?? "";
+  }
+
+  async setSleepSchedule(workerId: string, schedule: SleepSchedule | null): Promise<void> {
+    const key = this.keys.workerSleepSchedule(workerId);
+    const pipe = this.redis.multi().del(key);
+    if (schedule) {
+      pipe.hset(key, {
+        active: schedule.isActive ? "1" : "0",
+        days: schedule.daysOfWeek,
+        start: schedule.startTime,
+        end: schedule.endTime,
+      });
+      pipe.sadd(this.keys.sleepScheduledWorkers(), workerId);
+    } else {
+      pipe.srem(this.keys.sleepScheduledWorkers(), workerId);
+    }
+    await pipe.exec();
+  }
+
+  async sleepSchedule(workerId: string): Promise<SleepSchedule | null> {
+    const h = await this.redis.hgetall(this.keys.workerSleepSchedule(workerId));
+    if (h.active === undefined) return null;
+    return { isActive: h.active === "1", daysOfWeek: h.days ?? "", startTime: h.start ?? "", endTime: h.end ?? "" };
+  }
+
+  async sleepScheduledWorkers(): Promise<string[]> {
+    return this.redis.smembers(this.keys.sleepScheduledWorkers());
   }
 
   async tryLock(name: string, ms: number): Promise<boolean> {

@@ -145,3 +145,22 @@ export const TaskLogInfo = z.object({ task_id: z.uuid(), job_id: z.uuid(), url: 
 
 /** `JobLastRenderedImageInfo`: the image is at `{base}/{suffix}`. */
 export const JobLastRenderedImageInfo = z.object({ base: z.string(), suffixes: z.array(z.string()) });
+
+/** `JobBlocklistEntry`: a client kept from a task type of the job (`worker_name` when known). */
+export const JobBlocklistEntryV3 = z.object({
+  worker_id: z.uuid({ message: "worker_id must be a UUID" }),
+  task_type: z.string().max(100),
+  worker_name: z.string().max(200).optional(),
+});
+/** `JobBlocklist`: a list of entries (the body of `DELETE jobs/{id}/blocklist` too). */
+export const JobBlocklistV3 = z.array(JobBlocklistEntryV3).max(10_000);
+export type JobBlocklistV3 = z.infer<typeof JobBlocklistV3>;
+
+/** `TaskStatusChange`: `reason` required, as the spec says. */
+export const TaskStatusChangeV3 = z.object({
+  status: TaskStatus,
+  reason: z.string({ message: "reason must be a string" }).max(10_000),
+});
+
+/** The path parameter of `GET /api/v3/jobs/type/{typeName}`. */
+export const JobTypeNameParam = z.object({ typeName: z.string().min(1).max(200) });

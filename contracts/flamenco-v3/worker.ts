@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { TaskIdParam } from "../flamenco/job-control.js";
-import { AssignedTask, Command, TaskUpdate } from "../flamenco/worker.js";
+import { AssignedTask, Command, TaskUpdate, WorkerIdParam } from "../flamenco/worker.js";
 
 /**
  * The worker side of Flamenco 3's Manager API (`/api/v3/worker/...`, flamenco-openapi-v3.yaml).
  * Shapes that did not change are the 2022 ones (`AssignedTask`, `Command`, `TaskUpdate`); what
  * differs is declared here: `name` for `nickname`, the status list, `MayKeepRunning`.
  */
-export { AssignedTask, Command, TaskIdParam, TaskUpdate };
+export { AssignedTask, Command, TaskIdParam, TaskUpdate, WorkerIdParam };
 
 /** Flamenco 3's `WorkerStatus` (no `shutdown`). */
 export const WorkerStatusV3 = z.enum(["starting", "awake", "asleep", "error", "testing", "offline"]);
@@ -75,3 +75,34 @@ export const WorkerSummaryV3 = z.object({
 });
 export type WorkerSummaryV3 = z.infer<typeof WorkerSummaryV3>;
 export const WorkerListV3 = z.object({ workers: z.array(WorkerSummaryV3) });
+
+/** `WorkerTask` (3.x): the worker's current task, a `TaskSummary` with its job. */
+export const WorkerTaskV3 = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  status: z.string(),
+  priority: z.number().int(),
+  task_type: z.string(),
+  updated: z.iso.datetime(),
+  job_id: z.uuid(),
+});
+
+/** `Worker` (3.x): the summary with address, platform, task types and current task. */
+export const WorkerV3 = WorkerSummaryV3.extend({
+  ip_address: z.string(),
+  platform: z.string(),
+  supported_task_types: z.array(z.string()),
+  task: WorkerTaskV3.optional(),
+});
+export type WorkerV3 = z.infer<typeof WorkerV3>;
+
+const timeOfDay = (field: string) => z.string().max(10, `${field} must be HH:MM`);
+
+/** `WorkerSleepSchedule`: times as `HH:MM` (checked by the domain), days as `mo tu ...`. */
+export const WorkerSleepScheduleV3 = z.object({
+  is_active: z.boolean({ message: "is_active must be true or false" }),
+  days_of_week: z.string({ message: "days_of_week must be a string" }).max(100),
+  start_time: timeOfDay("start_time"),
+  end_time: timeOfDay("end_time"),
+});
+export type WorkerSleepScheduleV3 = z.infer<typeof WorkerSleepScheduleV3>;

@@ -1,6 +1,9 @@
+import { RedisJobBlocklist } from "../../adapters/redis/redis-job-blocklist.js";
 import { RedisWorkerStore } from "../../adapters/redis/redis-worker-store.js";
 import { LastRenderedFiles } from "../../adapters/storage/last-rendered-files.js";
+import { JobBlocklist } from "../domain/jobs/job-blocklist.js";
 import { LastRendered } from "../domain/jobs/last-rendered.js";
+import { TaskStatusChanges } from "../domain/scheduling/task-status.js";
 import { TaskRunCheck } from "../domain/workers/may-i-run.js";
 import type { Farm } from "./farm.js";
 
@@ -8,6 +11,8 @@ import type { Farm } from "./farm.js";
 export interface FlamencoV3Services {
   runCheck: TaskRunCheck;
   lastRendered: LastRendered;
+  blocklist: JobBlocklist;
+  taskStatus: TaskStatusChanges;
 }
 
 const built = new WeakMap<Farm, FlamencoV3Services>();
@@ -22,6 +27,8 @@ export function flamencoV3Services(farm: Farm): FlamencoV3Services {
       lastRendered: new LastRendered(farm.work, new LastRenderedFiles(farm.redis, farm.keys, farm.config.dataDir), {
         minIntervalMs: farm.config.OUTPUT_PRODUCED_INTERVAL,
       }),
+      blocklist: new JobBlocklist(new RedisJobBlocklist(farm.redis, farm.keys), farm.jobs, farm.sessions),
+      taskStatus: new TaskStatusChanges(farm.work, farm.jobs, workerStore),
     };
     built.set(farm, s);
   }

@@ -75,6 +75,8 @@ export class OpenApiSchemas {
     const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
     addFormats(this.ajv);
     if (!this.ajv.formats.int32) this.ajv.addFormat("int32", true);
+    // Flamenco 3's WorkerSleepSchedule times: "HH:MM", or "" for the day's start or end.
+    if (!this.ajv.formats["HH:MM"]) this.ajv.addFormat("HH:MM", /^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)?$/);
     for (const keyword of OPENAPI_ANNOTATIONS) this.ajv.addKeyword(keyword);
     this.ajv.addSchema({ $id: DOC_ID, definitions: rewriteRefs(schemas) as Record<string, object> });
   }

@@ -163,6 +163,31 @@ export class JobService {
     return this.get(id);
   }
 
+  /**
+   * Puts chosen work of the job back in line (an operator requeues one task): frames by index and,
+   * with `video`, a failed video task; who failed the job is forgotten, as a job requeue does (else
+   * a frame every client failed could never run again). A finished job goes `requeued` and is handed
+   * out again; a paused job stays paused. `invalid-transition` while the job is being canceled or built.
+   */
+  async requeueWork(id: string, work: { indices: number[]; video: boolean }, reason: string): Promise<Job> {
+    const job = await this.get(id);
+    const finished = finalStatuses.has(job.status);
+    if (!finished && !runnableStatuses.has(job.status) && job.status !== "paused") {
+      throw new FarmError("invalid-transition", `job ${id} is ${job.status}; its tasks cannot be requeued now`);
+    }
+    if (finished) await this.reclaimFramePaths(job);
+    await this.scheduler.clearFailures(id);
+    await this.scheduler.requeueFrames(id, work.indices);
+    if (work.video) await this.scheduler.requeueVideo(id);
+    if (finished) {
+      await this.store.transition(id, "requeued", { from: [job.status], reason });
+      await this.scheduler.setRunnable(id, true);
+    }
+    await this.scheduler.startVideoIfAny(id);
+    await this.rollUp(id);
+    return this.get(id);
+  }
+
   async setPriority(id: string, priority: number): Promise<Job> {
     if (!Number.isInteger(priority) || priority < 0 || priority > 1_000_000) {
       throw invalid("priority", "priority must be an integer from 0 to 1000000");

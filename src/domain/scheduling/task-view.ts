@@ -1,6 +1,9 @@
 import { formatFrameArg } from "../jobs/frame-range.js";
 import type { Lease } from "./capabilities.js";
 
+/** Flamenco's task priority: the job compiler's default (the job's own priority is apart). */
+export const TASK_PRIORITY = 50;
+
 /** Flamenco's TaskStatus values. */
 export type TaskStatus =
   | "active"

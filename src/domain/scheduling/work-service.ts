@@ -76,9 +76,9 @@ export class WorkService {
     return res;
   }
 
-  /** Puts one lease's frames back in line without counting a failure. */
-  release(leaseId: string, sessionId: string): Promise<void> {
-    return this.scheduler.release(leaseId, sessionId);
+  /** Puts one lease's frames back in line without counting a failure (`canceled`: an operator stopped it). */
+  release(leaseId: string, sessionId: string, state: "released" | "canceled" = "released"): Promise<void> {
+    return this.scheduler.release(leaseId, sessionId, state);
   }
 
   /** Puts everything the session holds back in line (sign-off, logout, timeout). */

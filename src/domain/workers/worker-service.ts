@@ -7,16 +7,18 @@ import { type JobStatus, runnableStatuses } from "../jobs/job.js";
 import type { JobService } from "../jobs/job-service.js";
 import { type ToolsByPlatform, taskCommands, toolsFor } from "../jobs/task-commands.js";
 import type { Lease } from "../scheduling/capabilities.js";
-import { taskName } from "../scheduling/task-view.js";
+import { TASK_PRIORITY, taskName } from "../scheduling/task-view.js";
 import type { WorkService } from "../scheduling/work-service.js";
 import { dummyHash, hashSecret, verifySecret } from "../secrets.js";
 import type { Session, SessionStore } from "../sessions/session.js";
 import { AllowedNetworks, plainAddress } from "./networks.js";
 import { VerifiedCredentials } from "./secrets.js";
+import { normaliseSleepSchedule, type SleepSchedule, scheduleRequest } from "./sleep-schedule.js";
 import {
   type AssignedTask,
   normaliseTaskTypes,
   requestableStatuses,
+  type StatusRequest,
   type Worker,
   type WorkerStatus,
   type WorkerSummary,
@@ -59,9 +61,6 @@ export interface TaskUpdate {
   activity?: string;
   log?: string;
 }
-
-/** Flamenco's task priority: the job compiler's default. */
-const TASK_PRIORITY = 50;
 
 /** Job statuses in which a worker may go on with a task it holds (a paused job's held work may finish). */
 export function mayKeepRunning(status: JobStatus): boolean {
@@ -204,7 +203,12 @@ export class WorkerService {
    * no task.
    */
   async requestedStatus(workerId: string): Promise<WorkerStatus | null> {
-    const request = await this.store.request(workerId);
+    const [w, stored, schedule] = await Promise.all([
+      this.get(workerId),
+      this.store.request(workerId),
+      this.store.sleepSchedule(workerId),
+    ]);
+    const request = await this.withSchedule(w, stored, schedule);
     if (!request) return null;
     if (request.lazy && (await this.work.held(workerId)).length > 0) return null;
     return request.status;
@@ -240,11 +244,13 @@ export class WorkerService {
    * not awake.
    */
   async nextTask(workerId: string): Promise<AssignedTask | null> {
-    const [w, request, held] = await Promise.all([
+    const [w, stored, held, schedule] = await Promise.all([
       this.get(workerId),
       this.store.request(workerId),
       this.work.held(workerId),
+      this.store.sleepSchedule(workerId),
     ]);
+    const request = await this.withSchedule(w, stored, schedule);
     if (request && (!request.lazy || held.length === 0)) {
       throw new FarmError("state-change-pending", `the worker must go ${request.status} first`, {
         statusRequested: request.status,
@@ -369,17 +375,67 @@ export class WorkerService {
   /** Every worker, most recently seen first, with its pending request and current task. */
   async list(): Promise<WorkerSummary[]> {
     const sessions = await this.sessions.list("flamenco");
-    return Promise.all(
-      sessions.map(async (s) => {
-        const [request, held] = await Promise.all([this.store.request(s.id), this.work.held(s.id)]);
-        const lease = held[0];
-        return {
-          ...workerFromSession(s),
-          request,
-          currentTask: lease ? { id: lease.id, name: taskName(lease), jobId: lease.jobId } : null,
-        };
-      }),
-    );
+    return Promise.all(sessions.map((s) => this.summarise(workerFromSession(s))));
+  }
+
+  /** One worker with its pending request and current task; `not-found` for an unknown worker. */
+  async summary(workerId: string): Promise<WorkerSummary> {
+    return this.summarise(await this.get(workerId));
+  }
+
+  private async summarise(w: Worker): Promise<WorkerSummary> {
+    const [request, held] = await Promise.all([this.store.request(w.id), this.work.held(w.id)]);
+    const lease = held[0];
+    return {
+      ...w,
+      request,
+      currentTask: lease
+        ? { id: lease.id, name: taskName(lease), jobId: lease.jobId, taskType: lease.taskType, updated: lease.updated }
+        : null,
+    };
+  }
+
+  /** The worker's sleep schedule, or null; `not-found` for an unknown worker. */
+  async sleepSchedule(workerId: string): Promise<SleepSchedule | null> {
+    await this.get(workerId);
+    return this.store.sleepSchedule(workerId);
+  }
+
+  /**
+   * Stores the worker's sleep schedule (see sleep-schedule.ts) and applies it at once: inside its
+   * window the worker is asked to go asleep now (its current task stops), outside it awake. It is
+   * applied again whenever the worker asks for work or its state, and by the sweep.
+   */
+  async setSleepSchedule(workerId: string, schedule: SleepSchedule, now = new Date()): Promise<void> {
+    const clean = normaliseSleepSchedule(schedule);
+    const [w, request] = await Promise.all([this.get(workerId), this.store.request(workerId)]);
+    await this.store.setSleepSchedule(workerId, clean);
+    await this.withSchedule(w, request, clean, now);
+  }
+
+  /** The worker's pending request once its sleep schedule had its say at `now` (stored when it changes). */
+  private async withSchedule(
+    w: Worker,
+    request: StatusRequest | null,
+    schedule: SleepSchedule | null,
+    now = new Date(),
+  ): Promise<StatusRequest | null> {
+    const next = scheduleRequest(schedule, w.status, request, now);
+    if (next === undefined) return request;
+    await this.store.setRequest(w.id, next);
+    return next;
+  }
+
+  /** Applies every sleep schedule at `now` (part of the sweep); returns how many requests changed. */
+  async applySleepSchedules(now = new Date()): Promise<number> {
+    let changed = 0;
+    for (const id of await this.store.sleepScheduledWorkers()) {
+      const s = await this.sessions.get(id);
+      if (s?.protocol !== "flamenco") continue;
+      const [request, schedule] = await Promise.all([this.store.request(id), this.store.sleepSchedule(id)]);
+      if ((await this.withSchedule(workerFromSession(s), request, schedule, now)) !== request) changed++;
+    }
+    return changed;
   }
 
   /**
@@ -404,6 +460,7 @@ export class WorkerService {
       await this.work.releaseAll(id);
       timedOut++;
     }
+    await this.applySleepSchedules(new Date(now));
     return timedOut;
   }
 }

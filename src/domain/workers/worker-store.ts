@@ -1,8 +1,9 @@
+import type { SleepSchedule } from "./sleep-schedule.js";
 import type { StatusRequest, WorkerStatus } from "./worker.js";
 
 /**
  * What the farm keeps about Flamenco workers beyond their session (adapters/redis/redis-worker-store.ts):
- * the hashed secret, a pending status request, the tasks' logs and activities, and the lock of
+ * the hashed secret, a pending status request, the sleep schedule, the tasks' logs and activities, and the lock of
  * the workers' sweep.
  */
 export interface WorkerStore {
@@ -21,6 +22,12 @@ export interface WorkerStore {
   noteTask(taskId: string, note: { log?: string; activity?: string }): Promise<void>;
   /** The task's log; "" when it has none. */
   taskLog(taskId: string): Promise<string>;
+  /** Stores the worker's sleep schedule; null removes it. */
+  setSleepSchedule(workerId: string, schedule: SleepSchedule | null): Promise<void>;
+  /** The worker's sleep schedule, or null. */
+  sleepSchedule(workerId: string): Promise<SleepSchedule | null>;
+  /** Ids of the workers that have a sleep schedule. */
+  sleepScheduledWorkers(): Promise<string[]>;
   /** Takes the named lock for `ms` unless another process holds it; true when taken. */
   tryLock(name: string, ms: number): Promise<boolean>;
 }

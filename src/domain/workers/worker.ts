@@ -66,5 +66,5 @@ export interface AssignedTask {
 /** A worker as the worker list shows it. */
 export interface WorkerSummary extends Worker {
   request: StatusRequest | null;
-  currentTask: { id: string; name: string; jobId: string } | null;
+  currentTask: { id: string; name: string; jobId: string; taskType: string; updated: string } | null;
 }
