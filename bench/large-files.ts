@@ -26,7 +26,8 @@ import {
  *   builder stores it, as it does real image textures); a SheepIt client's request_job builds the
  *   archive (zip streamed to disk, MD5 while writing); then archive.php is downloaded whole
  *   (Content-Length and MD5 checked against archive_md5) and as a Range of its middle half
- *   (206, bytes checked against the file).
+ *   (206, bytes checked against the file), and then as 2024 clients get it: every chunk of the
+ *   `<job>`'s `<chunks>` through chunk.php (SHEEPIT_CHUNK_SIZE, 16 MB), each checked against its md5.
  * - uploads to the frame's validation URL: BENCH_LARGE_UPLOAD (300MB, under UPLOAD_MAX) of bytes
  *   that are no image (streamed to disk, then refused with status 302), and UPLOAD_MAX + 64 MB
  *   (HTTP 413, status 303); both chunked (no Content-Length), so the cap is met while streaming.
@@ -242,6 +243,27 @@ export async function run(): Promise<void> {
         bytes: r.bytes,
         seconds: ranged.seconds,
         memory: ranged.memory,
+      });
+
+      // 2024 clients: every chunk through chunk.php, one after the other, each checked against its md5.
+      const chunked = await timed(async () => {
+        let bytes = 0;
+        for (const ch of job.chunks) {
+          const res = await fetch(`${server.url}/server/chunk.php?chunk=${ch.id}`, {
+            headers: { Cookie: cookieOf(client) },
+          });
+          const d = await drain(res);
+          if (res.status !== 200 || d.md5 !== ch.md5) throw new Error(`chunk ${ch.id}: HTTP ${res.status}, md5 ${d.md5}`);
+          bytes += d.bytes;
+        }
+        return bytes;
+      });
+      if (chunked.value !== archive.size) throw new Error(`chunks: ${chunked.value} bytes, not ${archive.size}`);
+      record({
+        what: "chunk.php download, every chunk (16 MB each)",
+        bytes: chunked.value,
+        seconds: chunked.seconds,
+        memory: chunked.memory,
       });
 
       await bf.farm.jobs.setStatus(jobId, "cancel-requested");
