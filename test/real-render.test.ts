@@ -20,7 +20,7 @@ import { startTestGateway, type TestGateway } from "./support/gateway.js";
 /**
  * Real renders: the system Blender and ffmpeg run exactly what the gateway hands out, a Flamenco
  * worker's `blender-render` and `frames-to-video` commands and a SheepIt client's command line and
- * script, on a tiny real scene. This is what catches a command line real Blender or ffmpeg would
+ * script (the project as one archive for a 2022 client, as chunks for a 2024 one), on a tiny real scene. This is what catches a command line real Blender or ffmpeg would
  * refuse. Few frames (6), so it stays quick. Missing blender or ffmpeg is a failure, not a skip.
  */
 
@@ -36,7 +36,8 @@ beforeAll(async () => {
   requireTool("blender");
   requireTool("ffmpeg");
   requireTool("ffprobe");
-  gw = await startTestGateway("real-render", { SHEEPIT_LEASE: "10m", TASK_TIMEOUT: "10m" });
+  // Small chunks, so the 2024 client puts the real scene together from several.
+  gw = await startTestGateway("real-render", { SHEEPIT_LEASE: "10m", TASK_TIMEOUT: "10m", SHEEPIT_CHUNK_SIZE: "16KB" });
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bw-real-render-"));
   const rc = renderClientsOf(gw.farm);
   await rc.renderers.add(await systemBlenderRendererZip(scratch), {
@@ -133,6 +134,24 @@ describe("real renders with the system Blender and ffmpeg", () => {
       retryDelaysMs: [50, 100],
     });
     const done = async () => (await gw.farm.jobs.get(job.id)).status === "completed";
+    // A 2024 client renders the first frame from the project it put together from chunks.
+    const client2024 = new SheepItClient({
+      url: gw.url,
+      login: "alice",
+      password: PASSWORD,
+      workDir: path.join(scratch, "sheepit-2024"),
+      hostname: "real-sheepit-2024",
+      hwid: "hw-real-sheepit-2024",
+      computeMethod: 1,
+      dialect: "2024",
+      retryDelaysMs: [50, 100],
+    });
+    expect(await client2024.login()).toBe(0);
+    const first = (await client2024.requestJob()).job;
+    if (!first) throw new Error("no frame for the 2024 client");
+    expect(first.chunks.length).toBeGreaterThan(1);
+    expect(await client2024.upload(await client2024.render(first))).toBe(0);
+    expect(client2024.assembled[0]?.md5).toBe(first.archiveMd5);
     expect(await client.login()).toBe(0);
     await worker.start();
     await client.run({ maxRequests: 40, idleMs: 200, done });
@@ -147,11 +166,13 @@ describe("real renders with the system Blender and ffmpeg", () => {
     );
 
     // Both kinds rendered frames, each frame once.
-    const bySheepit = client.uploads.filter((u) => u.status === 0).map((u) => Number(u.frame));
+    const bySheepit = [...client2024.uploads, ...client.uploads]
+      .filter((u) => u.status === 0)
+      .map((u) => Number(u.frame));
     const byFlamenco = worker.tasks
       .filter((t) => t.task.task_type === "blender" && t.outcome === "completed")
       .flatMap((t) => t.frames);
-    expect(bySheepit.length).toBeGreaterThan(0);
+    expect(client.uploads.filter((u) => u.status === 0).length).toBeGreaterThan(0);
     expect(byFlamenco.length).toBeGreaterThan(0);
     expect([...bySheepit, ...byFlamenco].sort((a, b) => a - b)).toEqual(
       Array.from({ length: FRAMES }, (_, i) => i + 1),
