@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { BlobReader, configure, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
@@ -13,9 +14,9 @@ describe("ArchiveBuilder", () => {
   let t: TestFarm;
   let builder: ArchiveBuilder;
   let dir: string;
-  const make = (maxBytes: number) =>
+  const make = (maxBytes: number, chunkSize = 1024) =>
     new ArchiveBuilder(
-      { dir: path.join(t.storageRoot, ".data", "archives"), storageRoot: t.farm.storage.root, maxBytes, waitMs: 10_000, chunkSize: 1024 },
+      { dir: path.join(t.storageRoot, ".data", "archives"), storageRoot: t.farm.storage.root, maxBytes, waitMs: 10_000, chunkSize },
       new RedisRenderClientStore(t.redis, t.farm.keys, 60_000),
       t.farm.logger,
     );
@@ -69,6 +70,24 @@ describe("ArchiveBuilder", () => {
     expect(a?.blendPath).toBe("shot.blend");
     expect(Object.keys(await entries(a?.file as string)).sort()).toEqual(["shot.blend", "tex/a.png"]);
     expect(fs.readdirSync(path.dirname(a?.file as string)).filter((f) => f.endsWith(".zip"))).toHaveLength(1);
+  });
+
+  it("cuts the zip into chunks of the chunk size with their md5s, and cuts again when the size changes", async () => {
+    const job = await submit();
+    const a = await builder.forJob(job);
+    const bytes = fs.readFileSync(a?.file as string);
+    const cut = (size: number) =>
+      Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => {
+        const piece = bytes.subarray(i * size, (i + 1) * size);
+        return { md5: createHash("md5").update(piece).digest("hex"), offset: i * size, size: piece.length };
+      });
+    expect(a?.chunks).toEqual(cut(1024));
+    // Another chunk size (SHEEPIT_CHUNK_SIZE changed): the same zip, not rebuilt, cut anew.
+    const again = await make(1024 * 1024, 200).forJob(job);
+    expect(again?.file).toBe(a?.file);
+    expect(again?.md5).toBe(a?.md5);
+    expect(again?.chunks.length).toBeGreaterThan(1);
+    expect(again?.chunks).toEqual(cut(200));
   });
 
   it("encrypts with the job's archive password", async () => {
