@@ -67,7 +67,7 @@ export function jobQueryRoutesV3(farm: Farm) {
     return c.json({
       tasks: leases.map((l) => ({
         id: l.id,
-        name: taskName(l),
+        name: taskName(l, job),
         status: taskStatus(l),
         priority: job.priority,
         task_type: l.taskType,

@@ -32,7 +32,7 @@ export function taskRoutesV3(farm: Farm) {
       created: lease.created,
       updated: lease.updated,
       job_id: lease.jobId,
-      name: taskName(lease),
+      name: taskName(lease, job),
       status: taskStatus(lease),
       priority: job.priority,
       task_type: lease.taskType,
