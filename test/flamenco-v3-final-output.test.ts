@@ -103,6 +103,9 @@ describe("move-to-final", () => {
 
   it("leaves a job whose move another process holds active; the sweep completes it later", async () => {
     const job = await submit("shot-c/######");
+    // The sweep looks only at the jobs noted as ending with a move.
+    const noted = () => gw.farm.redis.smembers(gw.farm.keys.other("final-moves"));
+    expect(await noted()).toContain(job.id);
     const lock = gw.farm.keys.sweepLock(`move-to-final:${job.id}`);
     await gw.farm.redis.set(lock, "another-process", "PX", 60_000);
     const w = new FlamencoV3WorkerSim(gw.url);
@@ -117,6 +120,13 @@ describe("move-to-final", () => {
     await gw.farm.sweep();
     expect((await gw.farm.jobs.get(job.id)).status).toBe("completed");
     expect(fs.readdirSync(job.final)).toHaveLength(4);
+    expect(await noted()).not.toContain(job.id);
+    // A canceled job is forgotten by the next sweep.
+    const other = await submit("shot-e/######");
+    expect(await noted()).toContain(other.id);
+    await gw.farm.jobs.setStatus(other.id, "cancel-requested");
+    await gw.farm.sweep();
+    expect(await noted()).not.toContain(other.id);
   });
 
   it("fails the job, saying why, when the final folder now leads outside the storage", async () => {

@@ -26,7 +26,8 @@ function code(err: unknown): string {
  * The OutputMover port on the local (or mounted) storage: `rename(2)` of the intermediate folder
  * onto the final one, under a Redis lock per job so gateways sharing the farm never move one job's
  * output twice. A final folder that exists is first renamed to `<dest>-<its mtime>` (`-2`, `-3`
- * ... when that is taken), as Flamenco 3's `move-directory` does.
+ * ... when that is taken), as Flamenco 3's `move-directory` does. The jobs that end with a move
+ * are noted in a set (`{bw}:final-moves`), so the sweep reads only those.
  */
 export class FinalOutputMover implements OutputMover {
   constructor(
@@ -44,6 +45,16 @@ export class FinalOutputMover implements OutputMover {
       await releaseLock.run(this.redis, [key], [token]).catch(() => undefined);
     }
     return true;
+  }
+
+  async track(jobId: string, on: boolean): Promise<void> {
+    const key = this.keys.other("final-moves");
+    if (on) await this.redis.sadd(key, jobId);
+    else await this.redis.srem(key, jobId);
+  }
+
+  tracked(): Promise<string[]> {
+    return this.redis.smembers(this.keys.other("final-moves"));
   }
 
   async moveDirectory(src: string, dest: string): Promise<"moved" | "nothing"> {

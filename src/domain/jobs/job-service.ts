@@ -94,6 +94,7 @@ export class JobService {
       await this.store.delete(job.id);
       throw err;
     });
+    await this.finalMoves?.track(job);
     await this.scheduler.enqueueJob(job, compiled.frames);
     await this.store.transition(job.id, "queued", { from: ["under-construction"] });
     const stored = await this.store.get(job.id);
@@ -161,6 +162,7 @@ export class JobService {
         await this.scheduler.requeueFrames(id, indices);
         if (!frames && job.videoState === "failed") await this.scheduler.requeueVideo(id);
         await this.store.transition(id, "requeued", { from: [job.status], reason: why });
+        await this.finalMoves?.track(job);
         await this.scheduler.setRunnable(id, true);
         await this.scheduler.startVideoIfAny(id);
         break;
@@ -188,6 +190,7 @@ export class JobService {
     if (work.video) await this.scheduler.requeueVideo(id);
     if (finished) {
       await this.store.transition(id, "requeued", { from: [job.status], reason });
+      await this.finalMoves?.track(job);
       await this.scheduler.setRunnable(id, true);
     }
     await this.scheduler.startVideoIfAny(id);
@@ -212,6 +215,7 @@ export class JobService {
     await this.scheduler.releaseJob(id);
     await this.scheduler.removeJob(id);
     await this.store.delete(id);
+    await this.finalMoves?.untrack(id);
     await this.releaseFramePaths(job);
   }
 
@@ -253,9 +257,9 @@ export class JobService {
    * that finished their last task stopped before it could move their output (part of the sweep).
    */
   async completeFinished(): Promise<void> {
-    for (const job of await this.store.list({ statuses: [...runnableStatuses] })) {
-      if (finalMoveOf(job) && rollUpStatus(job, this.opts.jobFailPercent) === "completed") await this.rollUp(job.id);
-    }
+    const done = (j: Job) =>
+      runnableStatuses.has(j.status) && rollUpStatus(j, this.opts.jobFailPercent) === "completed";
+    await this.finalMoves?.sweep((id) => this.rollUp(id), done);
   }
 
   // ---- frame paths (see submit-checks.ts; README "What a job may do") --------------------------

@@ -60,6 +60,10 @@ export interface OutputMover {
    * A `src` that does not exist is nothing to move (done before, or nothing was written): "nothing".
    */
   moveDirectory(src: string, dest: string): Promise<"moved" | "nothing">;
+  /** Notes that the job ends with a move (so the sweep looks at it), or that it no longer does. */
+  track(jobId: string, on: boolean): Promise<void>;
+  /** The jobs noted as ending with a move. */
+  tracked(): Promise<string[]>;
 }
 
 /** Why the move may not run (a path led outside the storage since submission), or null. */
@@ -112,8 +116,37 @@ export class MoveToFinal {
       const to = failure ? "failed" : "completed";
       const res = await this.store.transition(job.id, to, { from: [now.status], reason: failure });
       status = res?.changed ? to : (res?.previous ?? now.status);
-      if (res?.changed) await this.scheduler.setRunnable(job.id, false);
+      if (res?.changed) {
+        await this.scheduler.setRunnable(job.id, false);
+        await this.mover.track(job.id, false);
+      }
     });
     return status;
+  }
+
+  /** Notes a job that ends with a move (submitted or requeued), so `sweep` finds it. */
+  async track(job: Pick<Job, "id" | "type" | "settings">): Promise<void> {
+    if (finalMoveOf(job)) await this.mover.track(job.id, true);
+  }
+
+  /** Forgets a job (deleted). */
+  async untrack(jobId: string): Promise<void> {
+    await this.mover.track(jobId, false);
+  }
+
+  /**
+   * The noted jobs whose work is all done but that are not completed (the process that finished
+   * their last task stopped before the move): `rollUp` moves and completes them. Jobs that are
+   * gone or finished otherwise are forgotten.
+   */
+  async sweep(rollUp: (jobId: string) => Promise<unknown>, isDone: (j: Job) => boolean): Promise<void> {
+    for (const id of await this.mover.tracked()) {
+      const job = await this.store.get(id);
+      if (!job || job.status === "completed" || job.status === "canceled" || job.status === "failed") {
+        await this.mover.track(id, false);
+      } else if (isDone(job)) {
+        await rollUp(id);
+      }
+    }
   }
 }
