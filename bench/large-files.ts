@@ -253,7 +253,8 @@ export async function run(): Promise<void> {
             headers: { Cookie: cookieOf(client) },
           });
           const d = await drain(res);
-          if (res.status !== 200 || d.md5 !== ch.md5) throw new Error(`chunk ${ch.id}: HTTP ${res.status}, md5 ${d.md5}`);
+          if (res.status !== 200 || d.md5 !== ch.md5)
+            throw new Error(`chunk ${ch.id}: HTTP ${res.status}, md5 ${d.md5}`);
           bytes += d.bytes;
         }
         return bytes;
