@@ -96,7 +96,11 @@ describe("the 3.x add-on's submission", () => {
     expect(settings.render_output_path).toMatch(/shot-010\/\d{4}-\d\d-\d\d_\d{6}\/######$/);
     expect(answer.body.submitter_platform).toBe("linux");
     const domain = await gw.farm.jobs.get(String(answer.body.id));
-    expect(domain.settings.render_output).toBe(settings.render_output_path);
+    // The farm renders into the intermediate folder beside the final one (moved there at the end).
+    const finalDir = path.dirname(settings.render_output_path as string);
+    expect(domain.settings.render_output).toBe(
+      path.join(`${finalDir}__intermediate-${path.basename(finalDir)}`, "######"),
+    );
     expect(domain.settings.filepath).toMatch(/shot-010\.blend$/);
   });
 
@@ -293,7 +297,7 @@ describe("queries", () => {
 });
 
 describe("the video of a 3.x job", () => {
-  it("goes to a 3.x worker as frames-to-video {exe, fps, inputGlob, outputFile, argsBefore, args}", async () => {
+  it("is a preview-video task: frames-to-video {exe, fps, inputGlob, outputFile, argsBefore, args} in the intermediate folder", async () => {
     const { answer } = await addOnSubmit("1-3", { fps: 24 });
     const jobId = String(answer.body.id);
     const v3 = new FlamencoV3WorkerSim(gw.url);
@@ -304,10 +308,16 @@ describe("the video of a 3.x job", () => {
     }, 30_000);
     const video = v3.tasks.find((t) => t.task.job === jobId && t.task.commands[0]?.name === "frames-to-video");
     expect(video?.task.task_type).toBe("ffmpeg");
+    expect(video?.task.name).toBe("preview-video");
     expectMatchesV3("AssignedTask", video?.task);
     const p = video?.task.commands[0]?.parameters ?? {};
     expect(Object.keys(p).sort()).toEqual(["args", "argsBefore", "exe", "fps", "inputGlob", "outputFile"]);
     expect(p.fps).toBe(24);
-    expect(String(p.inputGlob)).toMatch(/shot-010\/\d{4}-\d\d-\d\d_\d{6}\/\*\.png$/);
+    const stamp = String.raw`\d{4}-\d\d-\d\d_\d{6}`;
+    expect(String(p.inputGlob)).toMatch(new RegExp(String.raw`shot-010/(${stamp})__intermediate-\1/\*\.png$`));
+    // Completed only once the intermediate folder, video included, is the final folder.
+    const final = path.dirname(String((await gw.farm.jobs.get(jobId)).settings.render_output_path));
+    expect(fs.readdirSync(final).sort()).toEqual(["000001.png", "000002.png", "000003.png", "shot-010-1-3.mp4"]);
+    expect(fs.existsSync(path.dirname(String(p.inputGlob)))).toBe(false);
   });
 });

@@ -77,6 +77,17 @@ describe("/api/openapi.json", () => {
     }
   });
 
+  it("declares how each operation authenticates: worker Basic auth, a control bearer token, or none", () => {
+    expect(doc.components.securitySchemes.control_token).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.components.securitySchemes.worker_auth).toMatchObject({ type: "http", scheme: "basic" });
+    expect(doc.paths["/api/jobs"].post.security).toEqual([{ control_token: [] }, {}]);
+    expect(doc.paths["/api/worker-mgt/workers"].get.security).toEqual([{ control_token: [] }, {}]);
+    expect(doc.paths["/api/worker/task"].post.security).toEqual([{ worker_auth: [] }]);
+    expect(doc.paths["/api/version"].get.security).toBeUndefined();
+    expect(doc.paths["/api/jobs/types"].get.security).toBeUndefined();
+    expect(doc.paths["/api/worker/register-worker"].post.security).toBeUndefined();
+  });
+
   it("serves a human-readable reference page", async () => {
     const res = await fetch(`${gw.url}/api/docs`);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);

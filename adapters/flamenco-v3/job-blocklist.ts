@@ -4,13 +4,7 @@ import type { Farm } from "../../src/app/farm.js";
 import { flamencoV3Services } from "../../src/app/flamenco-v3.js";
 import { jsonBody, params } from "../flamenco/validate.js";
 import { bodyCap } from "../flamenco/worker-auth.js";
-
-/** A SheepIt session id (32 hex digits) in the UUID form `worker_id` has; a worker's UUID as it is. */
-function asUuid(id: string): string {
-  return /^[0-9a-f]{32}$/.test(id)
-    ? `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`
-    : id;
-}
+import { sessionIdAsUuid } from "./wire.js";
 
 /**
  * `GET /api/v3/jobs/{id}/blocklist` (`JobBlocklist`: every client the failure rules kept from the
@@ -26,7 +20,7 @@ export function jobBlocklistRoutes(farm: Farm) {
     const entries = await blocklist().list(job_id);
     return c.json(
       entries.map((e) => ({
-        worker_id: asUuid(e.sessionId),
+        worker_id: sessionIdAsUuid(e.sessionId),
         task_type: e.taskType,
         ...(e.name ? { worker_name: e.name } : {}),
       })),

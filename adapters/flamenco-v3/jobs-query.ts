@@ -8,10 +8,10 @@ import {
 } from "../../contracts/flamenco-v3/index.js";
 import type { Farm } from "../../src/app/farm.js";
 import { currentTasks } from "../../src/domain/scheduling/job-task-list.js";
-import { taskName, taskStatus } from "../../src/domain/scheduling/task-view.js";
 import { jsonBody, params } from "../flamenco/validate.js";
 import { bodyCap } from "../flamenco/worker-auth.js";
 import { jobToWireV3 } from "./job-wire.js";
+import { taskSummariesV3 } from "./task-wire.js";
 import { jobStatusFromV3 } from "./wire.js";
 
 /** Fields `order_by` may name (a leading `-` sorts descending). */
@@ -64,16 +64,7 @@ export function jobQueryRoutesV3(farm: Farm) {
     const page = params(c.req.query(), PageQuery);
     const job = await farm.jobs.get(job_id);
     const leases = currentTasks(await farm.jobs.tasks(job_id, page));
-    return c.json({
-      tasks: leases.map((l) => ({
-        id: l.id,
-        name: taskName(l),
-        status: taskStatus(l),
-        priority: job.priority,
-        task_type: l.taskType,
-        updated: l.updated,
-      })),
-    });
+    return c.json({ tasks: taskSummariesV3(job, leases, (page.offset ?? 0) === 0) });
   });
 
   app.post("/jobs/:job_id/setstatus", bodyCap(64 * 1024), async (c) => {

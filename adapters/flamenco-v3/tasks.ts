@@ -1,11 +1,11 @@
 import { Hono } from "hono";
-import { TaskIdParam, type TaskV3 } from "../../contracts/flamenco-v3/index.js";
+import { TaskIdParam } from "../../contracts/flamenco-v3/index.js";
 import type { Farm } from "../../src/app/farm.js";
+import { flamencoV3Services } from "../../src/app/flamenco-v3.js";
 import { FarmError } from "../../src/domain/errors.js";
 import type { Lease } from "../../src/domain/scheduling/capabilities.js";
-import { taskName, taskStatus } from "../../src/domain/scheduling/task-view.js";
-import { workerFromSession } from "../../src/domain/workers/worker.js";
 import { params } from "../flamenco/validate.js";
+import { taskToWireV3, waitingVideoTaskV3 } from "./task-wire.js";
 
 /** Lines `logtail` answers. */
 const TAIL_LINES = 20;
@@ -17,7 +17,8 @@ async function leaseOf(farm: Farm, taskId: string): Promise<Lease> {
 }
 
 /**
- * Tasks as the 3.x web UI reads them: `GET /api/v3/tasks/{id}` (`Task`), `.../log` (`TaskLogInfo`:
+ * Tasks as the 3.x web UI reads them: `GET /api/v3/tasks/{id}` (`Task`, with its activity and
+ * compiled commands; a job's video task before anyone took it too), `.../log` (`TaskLogInfo`:
  * the whole log is `GET /api/tasks/{id}/log`), `.../logtail` (its last lines as text).
  */
 export function taskRoutesV3(farm: Farm) {
@@ -25,31 +26,11 @@ export function taskRoutesV3(farm: Farm) {
 
   app.get("/tasks/:task_id", async (c) => {
     const { task_id } = params(c.req.param(), TaskIdParam);
-    const lease = await leaseOf(farm, task_id);
-    const [job, session] = await Promise.all([farm.jobs.get(lease.jobId), farm.sessions.get(lease.sessionId)]);
-    const task: TaskV3 = {
-      id: lease.id,
-      created: lease.created,
-      updated: lease.updated,
-      job_id: lease.jobId,
-      name: taskName(lease),
-      status: taskStatus(lease),
-      priority: job.priority,
-      task_type: lease.taskType,
-      activity: "",
-      commands: [],
-      last_touched: lease.updated,
-      ...(session
-        ? {
-            worker: {
-              id: session.id,
-              name: session.name,
-              address: session.protocol === "flamenco" ? workerFromSession(session).address : "",
-            },
-          }
-        : {}),
-    };
-    return c.json(task);
+    const details = await flamencoV3Services(farm).taskDetails.get(task_id);
+    if (details) return c.json(await taskToWireV3(farm, details));
+    const waiting = await waitingVideoTaskV3(farm, task_id);
+    if (!waiting) throw new FarmError("not-found", `no task ${task_id}`);
+    return c.json(waiting);
   });
 
   app.get("/tasks/:task_id/log", async (c) => {

@@ -26,3 +26,10 @@ export function jobStatusV3(s: JobStatus): JobStatusV3 {
 export function jobStatusFromV3(s: JobStatusV3): JobStatus {
   return s === "requeueing" ? "requeued" : s;
 }
+
+/** A SheepIt session id (32 hex digits) in the UUID form Flamenco 3's worker ids have; a worker's UUID as it is. */
+export function sessionIdAsUuid(id: string): string {
+  return /^[0-9a-f]{32}$/.test(id)
+    ? `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`
+    : id;
+}

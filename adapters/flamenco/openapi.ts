@@ -3,6 +3,7 @@ import { html, raw } from "hono/html";
 import { z } from "zod";
 import { type Operation, operations } from "../../contracts/flamenco/operations.js";
 import { version } from "../../src/app/version.js";
+import { isControlPath } from "../http/control-auth.js";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -32,6 +33,8 @@ function operationObject(op: Operation): JsonSchema {
   if (!op.inSpec)
     o.description = "Added by Bellwether after the 2022 API, following later Flamenco Managers (without /v3).";
   if (op.workerAuth) o.security = [{ worker_auth: [] }];
+  // Farm control: a control token, or none from CONTROL_ALLOWED_NETWORKS (the empty alternative).
+  else if (isControlPath(op.path)) o.security = [{ control_token: [] }, {}];
   if (op.params?.length) {
     o.parameters = op.params.map((p) => ({
       name: p.name,
@@ -94,6 +97,12 @@ export function buildOpenApi(): JsonSchema {
           type: "http",
           scheme: "basic",
           description: "Username is the worker ID, password is the secret given at worker registration.",
+        },
+        control_token: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "Farm control (job submission and management, tasks and logs, worker management) from outside CONTROL_ALLOWED_NETWORKS: `Authorization: Bearer <token>` with a token made by `bellwether token add <name>`. From an allowed network no token is needed.",
         },
       },
     },

@@ -88,6 +88,10 @@ export class RedisWorkerStore implements WorkerStore {
     );
   }
 
+  async taskActivity(taskId: string): Promise<string> {
+    return (await this.redis.hget(this.keys.lease(taskId), "activity")) ?? "";
+  }
+
   async taskLog(taskId: string): Promise<string> {
     return (await this.redis.get(this.keys.leaseLog(taskId))) ?? "";
   }

@@ -6,6 +6,7 @@ import { RedisJobStore } from "../../adapters/redis/redis-job-store.js";
 import { RedisOutputClaims } from "../../adapters/redis/redis-output-claims.js";
 import { RedisSessionStore } from "../../adapters/redis/redis-session-store.js";
 import { RedisWorkerStore } from "../../adapters/redis/redis-worker-store.js";
+import { FinalOutputMover } from "../../adapters/storage/final-output-mover.js";
 import { StorageRoot } from "../../adapters/storage/storage-root.js";
 import { JobService } from "../domain/jobs/job-service.js";
 import { WorkService } from "../domain/scheduling/work-service.js";
@@ -68,6 +69,7 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
       allowedBlenderCmds: config.ALLOWED_BLENDER_CMDS,
     },
     new RedisOutputClaims(redis, keys),
+    new FinalOutputMover(redis, keys),
   );
   const work = new WorkService(scheduler, jobs);
   const sessions = new RedisSessionStore(redis, keys);
@@ -112,6 +114,7 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
     ["scheduler", () => scheduler.sweep()],
     ["flamenco-workers", async () => void (await workers.sweep())],
     ["gateway-video", () => video.sweep()],
+    ["move-to-final", () => jobs.completeFinished()],
   ]);
   return {
     config,

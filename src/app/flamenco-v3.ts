@@ -3,6 +3,7 @@ import { RedisWorkerStore } from "../../adapters/redis/redis-worker-store.js";
 import { LastRenderedFiles } from "../../adapters/storage/last-rendered-files.js";
 import { JobBlocklist } from "../domain/jobs/job-blocklist.js";
 import { LastRendered } from "../domain/jobs/last-rendered.js";
+import { TaskDetailsReader } from "../domain/scheduling/task-details.js";
 import { TaskStatusChanges } from "../domain/scheduling/task-status.js";
 import { TaskRunCheck } from "../domain/workers/may-i-run.js";
 import type { Farm } from "./farm.js";
@@ -13,6 +14,7 @@ export interface FlamencoV3Services {
   lastRendered: LastRendered;
   blocklist: JobBlocklist;
   taskStatus: TaskStatusChanges;
+  taskDetails: TaskDetailsReader;
 }
 
 const built = new WeakMap<Farm, FlamencoV3Services>();
@@ -29,6 +31,7 @@ export function flamencoV3Services(farm: Farm): FlamencoV3Services {
       }),
       blocklist: new JobBlocklist(new RedisJobBlocklist(farm.redis, farm.keys), farm.jobs, farm.sessions),
       taskStatus: new TaskStatusChanges(farm.work, farm.jobs, workerStore),
+      taskDetails: new TaskDetailsReader(farm.work, farm.jobs, farm.sessions, workerStore),
     };
     built.set(farm, s);
   }

@@ -6,6 +6,7 @@ import type { Job, JobDefinition, JobStatus } from "./job.js";
 import { finalStatuses, rollUpStatus, runnableStatuses } from "./job.js";
 import type { JobListFilter, JobStore } from "./job-store.js";
 import { compileJob, findJobType, SIMPLE_BLENDER_RENDER, validateSettings } from "./job-types.js";
+import { finalMoveOf, MoveToFinal, type OutputMover } from "./move-to-final.js";
 import type { OutputClaims } from "./output-claims.js";
 import {
   checkSettingsAfterPaths,
@@ -41,6 +42,8 @@ const pathSettings: Record<string, string[]> = {
  * frames as the Flamenco Manager does.
  */
 export class JobService {
+  private readonly finalMoves: MoveToFinal | null;
+
   constructor(
     private readonly store: JobStore,
     private readonly scheduler: Scheduler,
@@ -48,7 +51,11 @@ export class JobService {
     private readonly opts: JobServiceOptions,
     /** Which unfinished job renders to which frame paths (none: not checked). */
     private readonly claims?: OutputClaims,
-  ) {}
+    /** Moves a 3.x job's intermediate folder to its final one before it completes (none: no move). */
+    mover?: OutputMover,
+  ) {
+    this.finalMoves = mover ? new MoveToFinal(store, scheduler, storage, mover) : null;
+  }
 
   /** Validates and compiles a job, puts its frames in line and answers it `queued`. */
   async submit(def: JobDefinition): Promise<Job> {
@@ -87,6 +94,7 @@ export class JobService {
       await this.store.delete(job.id);
       throw err;
     });
+    await this.finalMoves?.track(job);
     await this.scheduler.enqueueJob(job, compiled.frames);
     await this.store.transition(job.id, "queued", { from: ["under-construction"] });
     const stored = await this.store.get(job.id);
@@ -154,6 +162,7 @@ export class JobService {
         await this.scheduler.requeueFrames(id, indices);
         if (!frames && job.videoState === "failed") await this.scheduler.requeueVideo(id);
         await this.store.transition(id, "requeued", { from: [job.status], reason: why });
+        await this.finalMoves?.track(job);
         await this.scheduler.setRunnable(id, true);
         await this.scheduler.startVideoIfAny(id);
         break;
@@ -181,6 +190,7 @@ export class JobService {
     if (work.video) await this.scheduler.requeueVideo(id);
     if (finished) {
       await this.store.transition(id, "requeued", { from: [job.status], reason });
+      await this.finalMoves?.track(job);
       await this.scheduler.setRunnable(id, true);
     }
     await this.scheduler.startVideoIfAny(id);
@@ -205,6 +215,7 @@ export class JobService {
     await this.scheduler.releaseJob(id);
     await this.scheduler.removeJob(id);
     await this.store.delete(id);
+    await this.finalMoves?.untrack(id);
     await this.releaseFramePaths(job);
   }
 
@@ -223,6 +234,12 @@ export class JobService {
     if (!job) return null;
     const next = rollUpStatus(job, this.opts.jobFailPercent);
     if (next === job.status) return next;
+    // A 3.x job is completed only once its output is in its final folder (move-to-final.ts).
+    const move = next === "completed" && this.finalMoves ? finalMoveOf(job) : null;
+    if (move && this.finalMoves) {
+      const done = (j: Job) => j.status !== "completed" && rollUpStatus(j, this.opts.jobFailPercent) === "completed";
+      return this.finalMoves.complete(job, move, done);
+    }
     const res = await this.store.transition(jobId, next, {
       from: [job.status],
       reason: next === "failed" ? "too many frames failed" : "",
@@ -233,6 +250,16 @@ export class JobService {
       if (next === "failed") await this.scheduler.releaseJob(jobId);
     }
     return res?.changed ? next : job.status;
+  }
+
+  /**
+   * Rolls up the runnable 3.x jobs whose work is all done but that are not completed: the process
+   * that finished their last task stopped before it could move their output (part of the sweep).
+   */
+  async completeFinished(): Promise<void> {
+    const done = (j: Job) =>
+      runnableStatuses.has(j.status) && rollUpStatus(j, this.opts.jobFailPercent) === "completed";
+    await this.finalMoves?.sweep((id) => this.rollUp(id), done);
   }
 
   // ---- frame paths (see submit-checks.ts; README "What a job may do") --------------------------

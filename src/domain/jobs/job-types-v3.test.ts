@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isFarmError } from "../errors.js";
 import { findJobTypeV3, flamencoTimestamp, jobTypeEtag, jobTypesV3, toDefinition } from "./job-types-v3.js";
+import { finalMoveOf } from "./move-to-final.js";
 
 const sbr = findJobTypeV3("simple-blender-render");
 const at = new Date("2026-12-01T23:05:09.123Z");
@@ -37,7 +38,8 @@ describe("Flamenco 3 job types", () => {
     const def = toDefinition(sub({ fps: 23.976 }), at);
     expect(def.settings).toMatchObject({
       filepath: "/farm/shot.blend",
-      render_output: "/farm/out/shot/2026-12-01_230509/######",
+      // Rendered into the intermediate folder beside the final one (moved there at the end).
+      render_output: "/farm/out/shot/2026-12-01_230509__intermediate-2026-12-01_230509/######",
       render_output_path: "/farm/out/shot/2026-12-01_230509/######",
       output_file_extension: ".png",
       fps: 23.976,
@@ -46,6 +48,29 @@ describe("Flamenco 3 job types", () => {
       blender_cmd: "{blender}",
     });
     expect(def.metadata["flamenco.submitter_platform"]).toBe("linux");
+    expect(finalMoveOf({ type: def.type, settings: def.settings })).toEqual({
+      src: "/farm/out/shot/2026-12-01_230509__intermediate-2026-12-01_230509",
+      dest: "/farm/out/shot/2026-12-01_230509",
+    });
+  });
+
+  it("give a video output no preview-video, and refuse a final folder that is the storage root", () => {
+    expect(toDefinition(sub({ fps: 24, images_or_video: "video" }), at).settings.fps).toBeUndefined();
+    expect(toDefinition(sub({ fps: 24 }), at).settings.fps).toBe(24);
+    expect(() => toDefinition(sub({ render_output_path: "######" }), at)).toThrow(/folder below/);
+    expect(() =>
+      toDefinition(sub({ render_output_path: "/farm/out/######", blendfile: "/farm/out/a/s.blend" }), at),
+    ).toThrow(/above the blend file/);
+    // A 2022 job (no render_output_path, or a plain folder) has no move.
+    expect(
+      finalMoveOf({ type: "simple-blender-render", settings: { render_output: "/farm/out/x/######" } }),
+    ).toBeNull();
+    expect(
+      finalMoveOf({
+        type: "simple-blender-render",
+        settings: { render_output: "/farm/out/x/######", render_output_path: "/farm/out/x/######" },
+      }),
+    ).toBeNull();
   });
 
   it("refuse a stale etag (staleEtag), a missing 3.x setting and a wrong type", () => {

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
+import path from "node:path";
 import { FarmError, invalid } from "../errors.js";
 import type { Job, JobDefinition } from "./job.js";
 import type { JobService } from "./job-service.js";
 import { ECHO_SLEEP_TEST, type JobSettingSpec, SIMPLE_BLENDER_RENDER, validateSettings } from "./job-types.js";
+import { intermediateRenderOutput } from "./move-to-final.js";
 
 /** A setting as Flamenco 3 declares it: `visible` is an enum, `eval` a Python expression for the add-on. */
 export interface JobSettingSpecV3 extends Omit<JobSettingSpec, "visible"> {
@@ -148,8 +150,10 @@ export interface SubmittedJobV3 {
 /**
  * A 3.x submission as the farm's job definition: the 3.x settings are checked against their 3.x
  * declarations (required, types, choices), then `blendfile` becomes `filepath`,
- * `render_output_path` (with `{timestamp}` replaced) `render_output`, `image_file_extension`
- * `output_file_extension`. The 3.x settings stay in the job. A `type_etag` that is not the type's
+ * `render_output_path` has `{timestamp}` replaced and the farm renders into the intermediate folder
+ * beside its folder (`render_output`, see move-to-final.ts), `image_file_extension` becomes
+ * `output_file_extension`; a job whose output is a video (`images_or_video: video`) gets no
+ * `preview-video` (its `fps` is not passed on). The 3.x settings stay in the job. A `type_etag` that is not the type's
  * etag is refused (`invalid` with `staleEtag`: the add-on's settings are out of date).
  */
 export function toDefinition(sub: SubmittedJobV3, now: Date): JobDefinition {
@@ -174,17 +178,34 @@ export function toDefinition(sub: SubmittedJobV3, now: Date): JobDefinition {
   const metadata = { ...sub.metadata, [SUBMITTER_PLATFORM_KEY]: sub.submitterPlatform };
   if (type.name !== SIMPLE_BLENDER_RENDER)
     return { name: sub.name, type: type.name, priority: sub.priority, settings: s, metadata };
-  const renderOutput = String(s.render_output_path).replaceAll("{timestamp}", flamencoTimestamp(now));
+  const stamp = flamencoTimestamp(now);
+  const renderOutput = String(s.render_output_path).replaceAll("{timestamp}", stamp);
+  // The final folder is moved into place at the end: it must be a folder below the storage root.
+  if (["", ".", "/"].includes(path.dirname(renderOutput))) {
+    throw invalid(
+      "settings.render_output_path",
+      "settings.render_output_path must name a file pattern in a folder below the farm storage's root",
+    );
+  }
+  const finalDir = path.dirname(renderOutput);
+  if (path.relative(finalDir, String(s.blendfile)).split(/[\\/]/)[0] !== "..") {
+    throw invalid(
+      "settings.render_output_path",
+      "settings.render_output_path must not lie in a folder above the blend file: that folder is moved into place at the end",
+    );
+  }
+  const { fps, ...rest } = s;
   return {
     name: sub.name,
     type: type.name,
     priority: sub.priority,
     metadata,
     settings: {
-      ...s,
+      ...rest,
+      ...(s.images_or_video === "video" || fps === undefined ? {} : { fps }),
       render_output_path: renderOutput,
       filepath: s.blendfile,
-      render_output: renderOutput,
+      render_output: intermediateRenderOutput(renderOutput, stamp),
       output_file_extension: s.image_file_extension,
     },
   };

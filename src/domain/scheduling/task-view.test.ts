@@ -10,6 +10,11 @@ describe("taskName", () => {
     expect(taskName({ phase: "render", frames: [5, 6] })).toBe("render-5,6");
     expect(taskName({ phase: "render", frames: [7] })).toBe("render-7");
     expect(taskName({ phase: "video", frames: [] })).toBe("frames-to-video");
+    const v3Job = {
+      type: "simple-blender-render",
+      settings: { render_output_path: "/s/out/######", render_output: "/s/out__intermediate-2026-01-02_030405/######" },
+    };
+    expect(taskName({ phase: "video", frames: [] }, v3Job)).toBe("preview-video");
   });
 });
 

@@ -1,4 +1,6 @@
 import { formatFrameArg } from "../jobs/frame-range.js";
+import type { Job } from "../jobs/job.js";
+import { finalMoveOf } from "../jobs/move-to-final.js";
 import type { Lease } from "./capabilities.js";
 
 /** Flamenco's task priority: the job compiler's default (the job's own priority is apart). */
@@ -17,11 +19,12 @@ export type TaskStatus =
 
 /**
  * A lease seen as a Flamenco task, named as Flamenco's compiler names its chunks: `render-1-3`,
- * `render-1,3`, `render-7`, and `frames-to-video` for the video task. The same lease is one frame
+ * `render-1,3`, `render-7`, and `frames-to-video` for the video task (`preview-video` for a job
+ * compiled the Flamenco 3 way, when the job is given). The same lease is one frame
  * for a SheepIt client.
  */
-export function taskName(lease: Pick<Lease, "phase" | "frames">): string {
-  if (lease.phase === "video") return "frames-to-video";
+export function taskName(lease: Pick<Lease, "phase" | "frames">, job?: Pick<Job, "type" | "settings">): string {
+  if (lease.phase === "video") return job && finalMoveOf(job) ? "preview-video" : "frames-to-video";
   return lease.frames.length > 0 ? `render-${formatFrameArg(lease.frames, "-")}` : "render";
 }
 

@@ -288,7 +288,7 @@ export class WorkerService {
     return {
       id: lease.id,
       jobId: job.id,
-      name: taskName(lease),
+      name: taskName(lease, job),
       status: "active",
       priority: TASK_PRIORITY,
       jobPriority: job.priority,

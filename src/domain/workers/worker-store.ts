@@ -20,6 +20,8 @@ export interface WorkerStore {
    * its one-line activity. Does nothing for a task that does not exist.
    */
   noteTask(taskId: string, note: { log?: string; activity?: string }): Promise<void>;
+  /** The task's last activity line from its worker; "" when it has none. */
+  taskActivity(taskId: string): Promise<string>;
   /** The task's log; "" when it has none. */
   taskLog(taskId: string): Promise<string>;
   /** Stores the worker's sleep schedule; null removes it. */
