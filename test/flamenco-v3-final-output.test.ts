@@ -101,6 +101,23 @@ describe("move-to-final", () => {
     expect(fs.readFileSync(old, "utf8")).toBe("an older render");
   });
 
+  it("renders a requeued completed job into a fresh intermediate folder and moves it again", async () => {
+    const job = await submit("shot-r/######");
+    const w = new FlamencoV3WorkerSim(gw.url);
+    await w.start();
+    await renderAll(w);
+    expect((await gw.farm.jobs.get(job.id)).status).toBe("completed");
+    await gw.farm.jobs.setStatus(job.id, "requeued", "again");
+    expect(await gw.farm.redis.smembers(gw.farm.keys.other("final-moves"))).toContain(job.id);
+    await renderAll(w);
+    expect((await gw.farm.jobs.get(job.id)).status).toBe("completed");
+    expect(fs.readdirSync(job.final)).toHaveLength(4);
+    expect(fs.existsSync(job.intermediate)).toBe(false);
+    // The first run's folder was renamed aside, not overwritten.
+    const aside = fs.readdirSync(path.dirname(job.final)).filter((n) => n.startsWith("shot-r-"));
+    expect(aside).toHaveLength(1);
+  });
+
   it("leaves a job whose move another process holds active; the sweep completes it later", async () => {
     const job = await submit("shot-c/######");
     // The sweep looks only at the jobs noted as ending with a move.

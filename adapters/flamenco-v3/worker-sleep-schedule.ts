@@ -14,7 +14,7 @@ export function workerSleepScheduleRoutes(farm: Farm) {
 
   app.get(route, async (c) => {
     const { worker_id } = params(c.req.param(), WorkerIdParam);
-    const s = await farm.workers.sleepSchedule(worker_id);
+    const s = await farm.workers.sleep.get(worker_id);
     if (!s) return c.body(null, 204);
     return c.json({ is_active: s.isActive, days_of_week: s.daysOfWeek, start_time: s.startTime, end_time: s.endTime });
   });
@@ -22,7 +22,7 @@ export function workerSleepScheduleRoutes(farm: Farm) {
   app.post(route, bodyCap(64 * 1024), async (c) => {
     const { worker_id } = params(c.req.param(), WorkerIdParam);
     const body = await jsonBody(c, WorkerSleepScheduleV3);
-    await farm.workers.setSleepSchedule(worker_id, {
+    await farm.workers.sleep.set(worker_id, {
       isActive: body.is_active,
       daysOfWeek: body.days_of_week,
       startTime: body.start_time,

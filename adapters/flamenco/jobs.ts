@@ -43,7 +43,7 @@ export function jobToWire(job: Job): JobWire {
 }
 
 /** Leases as `Task` wire shapes, with who holds or held each. */
-async function tasksToWire(farm: Farm, leases: Lease[], priority: number): Promise<TaskWire[]> {
+async function tasksToWire(farm: Farm, leases: Lease[], job: Job): Promise<TaskWire[]> {
   const ids = [...new Set(leases.map((l) => l.sessionId))];
   const sessions = new Map<string, Pick<Session, "id" | "name" | "protocol">>(
     (await Promise.all(ids.map((id) => farm.sessions.get(id)))).flatMap((s) => (s ? [[s.id, s]] : [])),
@@ -56,9 +56,9 @@ async function tasksToWire(farm: Farm, leases: Lease[], priority: number): Promi
     return {
       id: l.id,
       job_id: l.jobId,
-      name: taskName(l),
+      name: taskName(l, job),
       status: taskStatus(l),
-      priority,
+      priority: job.priority,
       task_type: l.taskType,
       created: l.created,
       updated: l.updated,
@@ -81,7 +81,7 @@ async function waitingVideoTask(farm: Farm, taskId: string): Promise<TaskWire | 
   return {
     id: taskId,
     job_id: job.id,
-    name: "frames-to-video",
+    name: taskName({ phase: "video", frames: [] }, job),
     status: "queued",
     priority: job.priority,
     task_type: "ffmpeg",
@@ -152,7 +152,7 @@ export function jobRoutes(farm: Farm) {
     const job = await farm.jobs.get(job_id);
     // Each piece of work once, with its true state (older leases of retried frames are history).
     const leases = currentTasks(await farm.jobs.tasks(job_id, page));
-    const tasks = await tasksToWire(farm, leases, job.priority);
+    const tasks = await tasksToWire(farm, leases, job);
     const video = leases.find((l) => l.phase === "video");
     const activity = await jobVideoActivity(farm, job, video);
     const summaries = tasks.map(({ id, name, status, priority, task_type, updated, frames, attempt, worker }) => ({
@@ -171,7 +171,7 @@ export function jobRoutes(farm: Farm) {
     if (job.hasVideo && !video && (page.offset ?? 0) === 0) {
       summaries.unshift({
         id: waitingVideoTaskId(job.id),
-        name: "frames-to-video",
+        name: taskName({ phase: "video", frames: [] }, job),
         status: "queued",
         priority: job.priority,
         task_type: "ffmpeg",
@@ -196,7 +196,7 @@ export function jobRoutes(farm: Farm) {
       throw new FarmError("not-found", `no task ${task_id}`);
     }
     const job = await farm.jobs.get(lease.jobId);
-    const [task] = await tasksToWire(farm, [lease], job.priority);
+    const [task] = await tasksToWire(farm, [lease], job);
     return c.json(task);
   });
 

@@ -14,7 +14,8 @@ export const taskGroup: CliGroup = {
         const [jobId] = args.positionals;
         if (!jobId) throw new UsageError("a job id is required");
         const farm = await ctx.farm();
-        const leases = currentTasks(await farm.jobs.tasks(jobId));
+        const [job, all] = await Promise.all([farm.jobs.get(jobId), farm.jobs.tasks(jobId)]);
+        const leases = currentTasks(all);
         const holders = new Map<string, string>();
         for (const id of new Set(leases.map((l) => l.sessionId))) {
           const s = (await farm.sessions.get(id)) ?? (await farm.sessions.formerHolder(id));
@@ -22,7 +23,7 @@ export const taskGroup: CliGroup = {
         }
         const rows = leases.map((l) => ({
           id: l.id,
-          name: taskName(l),
+          name: taskName(l, job),
           status: taskStatus(l),
           attempt: l.attempt,
           holder: holders.get(l.sessionId) ?? "-",

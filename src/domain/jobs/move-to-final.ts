@@ -83,6 +83,9 @@ async function refused(job: Job, move: FinalMove, storage: FarmStorage): Promise
 
 /** Completes jobs whose last work is done by moving their output to its final folder first. */
 export class MoveToFinal {
+  /** Moves this process is making now: a second roll-up of the job waits for the first. */
+  private readonly inFlight = new Map<string, Promise<JobStatus>>();
+
   constructor(
     private readonly store: JobStore,
     private readonly scheduler: Scheduler,
@@ -93,10 +96,18 @@ export class MoveToFinal {
   /**
    * Moves the job's intermediate folder to its final one and completes the job (`from` its status
    * then). A move that may not run or fails fails the job with the reason (requeueing it tries
-   * again). Answers the job's status afterwards; when another process is moving it, the status
-   * it has now (that process completes it).
+   * again). Answers the job's status afterwards: a roll-up of a job this process is moving waits
+   * for that move; when another process is moving it, the status it has now (that one completes it).
    */
-  async complete(job: Job, move: FinalMove, stillDone: (j: Job) => boolean): Promise<JobStatus> {
+  complete(job: Job, move: FinalMove, stillDone: (j: Job) => boolean): Promise<JobStatus> {
+    const running = this.inFlight.get(job.id);
+    if (running) return running;
+    const p = this.moveAndComplete(job, move, stillDone).finally(() => this.inFlight.delete(job.id));
+    this.inFlight.set(job.id, p);
+    return p;
+  }
+
+  private async moveAndComplete(job: Job, move: FinalMove, stillDone: (j: Job) => boolean): Promise<JobStatus> {
     let status: JobStatus = job.status;
     await this.mover.exclusive(job.id, async () => {
       const now = await this.store.get(job.id);

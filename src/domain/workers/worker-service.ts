@@ -13,12 +13,11 @@ import { dummyHash, hashSecret, verifySecret } from "../secrets.js";
 import type { Session, SessionStore } from "../sessions/session.js";
 import { AllowedNetworks, plainAddress } from "./networks.js";
 import { VerifiedCredentials } from "./secrets.js";
-import { normaliseSleepSchedule, type SleepSchedule, scheduleRequest } from "./sleep-schedule.js";
+import { SleepSchedules } from "./sleep-schedules.js";
 import {
   type AssignedTask,
   normaliseTaskTypes,
   requestableStatuses,
-  type StatusRequest,
   type Worker,
   type WorkerStatus,
   type WorkerSummary,
@@ -89,6 +88,8 @@ export class WorkerService {
   secretChecks = 0;
   /** Addresses the limiter refused, until when this process refuses them without asking Redis. */
   private readonly refusedUntil = new Map<string, number>();
+  /** Workers' sleep schedules, applied here whenever a worker asks for work or its state. */
+  readonly sleep: SleepSchedules;
 
   constructor(
     private readonly sessions: SessionStore,
@@ -100,6 +101,7 @@ export class WorkerService {
     this.networks = new AllowedNetworks(opts.allowedNetworks);
     this.verified = new VerifiedCredentials(opts.credentialsTtlMs ?? 30_000);
     this.gate = new CheckGate(opts.concurrentChecks ?? 2);
+    this.sleep = new SleepSchedules(store, sessions, (id) => this.get(id));
     // Hash the dummy secret now, so the first unknown worker is not answered faster.
     void dummyHash();
   }
@@ -208,7 +210,7 @@ export class WorkerService {
       this.store.request(workerId),
       this.store.sleepSchedule(workerId),
     ]);
-    const request = await this.withSchedule(w, stored, schedule);
+    const request = await this.sleep.apply(w, stored, schedule);
     if (!request) return null;
     if (request.lazy && (await this.work.held(workerId)).length > 0) return null;
     return request.status;
@@ -250,7 +252,7 @@ export class WorkerService {
       this.work.held(workerId),
       this.store.sleepSchedule(workerId),
     ]);
-    const request = await this.withSchedule(w, stored, schedule);
+    const request = await this.sleep.apply(w, stored, schedule);
     if (request && (!request.lazy || held.length === 0)) {
       throw new FarmError("state-change-pending", `the worker must go ${request.status} first`, {
         statusRequested: request.status,
@@ -395,49 +397,6 @@ export class WorkerService {
     };
   }
 
-  /** The worker's sleep schedule, or null; `not-found` for an unknown worker. */
-  async sleepSchedule(workerId: string): Promise<SleepSchedule | null> {
-    await this.get(workerId);
-    return this.store.sleepSchedule(workerId);
-  }
-
-  /**
-   * Stores the worker's sleep schedule (see sleep-schedule.ts) and applies it at once: inside its
-   * window the worker is asked to go asleep now (its current task stops), outside it awake. It is
-   * applied again whenever the worker asks for work or its state, and by the sweep.
-   */
-  async setSleepSchedule(workerId: string, schedule: SleepSchedule, now = new Date()): Promise<void> {
-    const clean = normaliseSleepSchedule(schedule);
-    const [w, request] = await Promise.all([this.get(workerId), this.store.request(workerId)]);
-    await this.store.setSleepSchedule(workerId, clean);
-    await this.withSchedule(w, request, clean, now);
-  }
-
-  /** The worker's pending request once its sleep schedule had its say at `now` (stored when it changes). */
-  private async withSchedule(
-    w: Worker,
-    request: StatusRequest | null,
-    schedule: SleepSchedule | null,
-    now = new Date(),
-  ): Promise<StatusRequest | null> {
-    const next = scheduleRequest(schedule, w.status, request, now);
-    if (next === undefined) return request;
-    await this.store.setRequest(w.id, next);
-    return next;
-  }
-
-  /** Applies every sleep schedule at `now` (part of the sweep); returns how many requests changed. */
-  async applySleepSchedules(now = new Date()): Promise<number> {
-    let changed = 0;
-    for (const id of await this.store.sleepScheduledWorkers()) {
-      const s = await this.sessions.get(id);
-      if (s?.protocol !== "flamenco") continue;
-      const [request, schedule] = await Promise.all([this.store.request(id), this.store.sleepSchedule(id)]);
-      if ((await this.withSchedule(workerFromSession(s), request, schedule, now)) !== request) changed++;
-    }
-    return changed;
-  }
-
   /**
    * The liveness sweep: a worker unseen for the worker timeout goes to `error` and its tasks go
    * back in line; it is asked to return to the status it had, so it recovers through the normal
@@ -460,7 +419,7 @@ export class WorkerService {
       await this.work.releaseAll(id);
       timedOut++;
     }
-    await this.applySleepSchedules(new Date(now));
+    await this.sleep.applyAll(new Date(now));
     return timedOut;
   }
 }
