@@ -6,20 +6,13 @@ import { FrameList } from "../../src/domain/jobs/frame-range.js";
 import type { Job, JobNeeds } from "../../src/domain/jobs/job.js";
 import type { ClaimRequest, CompletionResult, FailureResult, Lease } from "../../src/domain/scheduling/capabilities.js";
 import type { Scheduler } from "../../src/domain/scheduling/scheduler.js";
+import { failInFlightOnDisconnect } from "../redis/connection.js";
 import type { Keys } from "../redis/keys.js";
 import { present, readHashes } from "../redis/read-hashes.js";
 import { JobQueues } from "./job-queues.js";
+import { recordClaim, recordCompletion, recordFailure, recordRelease, sweepJob } from "./lease-scripts.js";
 import { clearFailureLists, requeueVideo } from "./requeue-scripts.js";
-import {
-  recordClaim,
-  recordCompletion,
-  recordFailure,
-  recordRelease,
-  requeueCounters,
-  selectJobs,
-  setRunnable,
-  sweepJob,
-} from "./scheduler-scripts.js";
+import { requeueCounters, selectJobs, setRunnable } from "./scheduler-scripts.js";
 
 export interface BullmqSchedulerOptions {
   /** Lock a frame gets at claim time before the lease is applied. */
@@ -89,6 +82,8 @@ export class BullmqScheduler implements Scheduler {
     this.enqueueBatch = opts.enqueueBatch ?? 2000;
     this.enqueueFirst = opts.enqueueFirst ?? this.enqueueBatch;
     this.sweepJobs = opts.sweepJobs ?? 200;
+    // No command of the scheduler is ever sent twice by the client (see connection.ts).
+    failInFlightOnDisconnect(redis);
     this.queues = new JobQueues(
       redis,
       keys,
@@ -375,6 +370,7 @@ export class BullmqScheduler implements Scheduler {
           now.toISOString(),
           now.getTime(),
           req.leaseMs,
+          this.keys.bull(jobId, ""),
         ],
       ),
     ];
@@ -388,7 +384,32 @@ export class BullmqScheduler implements Scheduler {
         ),
       );
     }
-    const [attempt] = (await Promise.all(pending)) as [number];
+    let settled: unknown[];
+    try {
+      settled = await Promise.all(pending);
+    } catch (err) {
+      // The answer was lost (Redis went away): the lease may or may not be recorded. Give it back
+      // (this waits for Redis to answer again), or a SheepIt client, which never heard of it,
+      // would keep it alive with every request; frames out with no lease are the sweep's.
+      await this.release(leaseId, req.caps.sessionId).catch(() => undefined);
+      throw err;
+    }
+    const [[recorded, attemptOrStanding]] = settled as [[number, number | string]];
+    if (recorded !== 1) {
+      // Some frame was finished in the farm's books already (its BullMQ step was lost) or is no
+      // longer locked under this lease: settle those in BullMQ, give the others back.
+      const standing = String(attemptOrStanding);
+      await Promise.all(
+        keep.map((j, k) => {
+          const letter = standing[k];
+          if (letter === "c" || letter === "f") return this.settleOrphan(jobId, j.id as string, leaseId, letter);
+          if (letter === "k") return j.moveToWait(leaseId);
+          return undefined;
+        }),
+      ).catch((err) => this.logger.warn({ err, jobId }, "could not settle frames of a refused claim"));
+      return null;
+    }
+    const attempt = attemptOrStanding;
     return {
       id: leaseId,
       jobId,
@@ -466,69 +487,70 @@ export class BullmqScheduler implements Scheduler {
     return true;
   }
 
-  /** Loads the BullMQ jobs behind the lease's frames (one pipelined round trip). */
-  private async bullJobs(lease: Lease, frames?: number[]): Promise<Array<{ index: number; job: BullJob | undefined }>> {
-    const queue = this.queues.queue(lease.jobId);
-    if (lease.phase === "video") return [{ index: -1, job: await BullJob.fromId(queue, VIDEO_ID) }];
+  /** Indices of the lease's frames, all of them or those of the given frame numbers. */
+  private targetIndices(lease: Lease, frames?: number[]): number[] {
+    if (lease.phase === "video") return [];
     const wanted = frames ? new Set(frames) : undefined;
-    const indices = lease.indices.filter((_, k) => !wanted || wanted.has(lease.frames[k] as number));
-    const jobs = await Promise.all(indices.map((i) => BullJob.fromId(queue, frameId(i))));
-    return indices.map((index, k) => ({ index, job: jobs[k] }));
+    return lease.indices.filter((_, k) => !wanted || wanted.has(lease.frames[k] as number));
   }
 
+  /**
+   * Records the completion first (`recordCompletion`, which checks the lock itself and decides
+   * which frames count), then moves those frames out of BullMQ under the lease's token. A lost
+   * answer on either step leaves nothing half done: the completion is recorded once, and a frame
+   * whose BullMQ step did not happen is finished by the sweep or by the next claim that meets it.
+   */
   async complete(lease: Lease, frames?: number[]): Promise<CompletionResult> {
-    const leaseId = lease.id;
-    const targets = await this.bullJobs(lease, frames);
-    const results = await Promise.all(
-      targets.map(({ job }) =>
-        job
-          ? job.moveToCompleted("done", leaseId, false).then(
-              () => true,
-              () => false,
-            )
-          : Promise.resolve(false),
+    const indices = this.targetIndices(lease, frames);
+    const whole = lease.phase === "video" || indices.length === lease.indices.length;
+    const bullIdsOf = lease.phase === "video" ? [VIDEO_ID] : indices.map(frameId);
+    const queue = this.queues.queue(lease.jobId);
+    const [res, jobs] = await Promise.all([
+      this.recordCompleted(lease, "lease", whole, indices),
+      Promise.all(bullIdsOf.map((id) => BullJob.fromId(queue, id))),
+    ]);
+    const accepted = new Set(res.accepted);
+    await Promise.all(
+      jobs.map((job, k) =>
+        job && accepted.has(lease.phase === "video" ? "video" : String(indices[k]))
+          ? job.moveToCompleted("done", lease.id, false).catch(() => undefined)
+          : undefined,
       ),
     );
-    const done = targets.filter((_, k) => results[k]).map((t) => t.index);
-    const lost = targets.filter((_, k) => !results[k]).map((t) => t.index);
-    const remaining = lease.indices.filter((i) => !done.includes(i) && !lost.includes(i));
-    const wholeLease = lease.phase === "video" || remaining.length === 0;
-    const videoDone = lease.phase === "video" && results[0] === true;
-    if ((lease.phase === "render" && (done.length > 0 || wholeLease)) || videoDone) {
-      await this.recordCompleted(lease, wholeLease, lease.phase === "video" ? [] : done);
-    }
+    if (res.just) await this.startVideoIfAny(lease.jobId);
     const frameOf = (i: number) => lease.frames[lease.indices.indexOf(i)] as number;
+    const done = indices.filter((i) => accepted.has(String(i)));
+    const lost = indices.filter((i) => !accepted.has(String(i)));
     return { completed: done.map(frameOf), lost: lost.map(frameOf) };
   }
 
   /**
-   * Completes a frame of a lease that ran out, when nobody holds the frame now: its BullMQ job is
-   * removed from the line (BullMQ refuses while another claim holds its lock, so a frame is never
-   * taken from its new holder), then counted completed as by `complete`. False when the frame is
-   * held by another lease, failed for good or gone.
+   * Completes a frame of a lease that ran out, when nobody holds the frame now and BullMQ has not
+   * finished it: recorded first (the script checks that no lock is on it), then its BullMQ job is
+   * removed from the line. A claim that takes the frame in between finds it completed and
+   * settles it (`recordClaim`). False when the frame is held by another lease, failed or gone.
    */
   async completeLate(leaseId: string, sessionId: string, frame: number): Promise<boolean> {
     const lease = await this.getLease(leaseId);
     if (!lease || lease.sessionId !== sessionId || lease.phase !== "render") return false;
     const index = lease.indices[lease.frames.indexOf(frame)];
     if (index === undefined) return false;
+    const res = await this.recordCompleted(lease, "late", false, [index]);
+    if (res.accepted.length === 0) return false;
     const job = await BullJob.fromId(this.queues.queue(lease.jobId), frameId(index));
-    if (!job) return false;
-    const state = await job.getState();
-    if (!["waiting", "prioritized", "active", "delayed"].includes(state)) return false;
-    try {
-      await job.remove();
-    } catch {
-      return false;
-    }
-    await this.recordCompleted(lease, true, [index]);
+    await job?.remove().catch(() => undefined);
+    if (res.just) await this.startVideoIfAny(lease.jobId);
     return true;
   }
 
-  /** Counts the lease's frames (by index) completed; starts the video task once all are. */
-  private async recordCompleted(lease: Lease, wholeLease: boolean, indices: number[]): Promise<void> {
+  private async recordCompleted(
+    lease: Lease,
+    mode: "lease" | "late",
+    whole: boolean,
+    indices: number[],
+  ): Promise<{ just: boolean; accepted: string[] }> {
     const now = new Date();
-    const res = await recordCompletion.run<number[]>(
+    const res = await recordCompletion.run<Array<number | string>>(
       this.redis,
       [
         this.keys.job(lease.jobId),
@@ -536,9 +558,24 @@ export class BullmqScheduler implements Scheduler {
         this.keys.lease(lease.id),
         this.keys.sessionLeases(lease.sessionId),
       ],
-      [lease.sessionId, lease.id, lease.phase, now.toISOString(), now.getTime(), wholeLease ? 1 : 0, ...indices],
+      [
+        lease.sessionId,
+        lease.id,
+        lease.phase,
+        now.toISOString(),
+        now.getTime(),
+        this.keys.bull(lease.jobId, ""),
+        mode,
+        whole ? 1 : 0,
+        ...indices,
+      ],
     );
-    if (res[4] === 1) await this.startVideoIfAny(lease.jobId);
+    return {
+      just: Number(res[4]) === 1,
+      accepted: String(res[5] ?? "")
+        .split(",")
+        .filter(Boolean),
+    };
   }
 
   /** Adds the job's video task once all its frames completed (idempotent: a fixed BullMQ id). */
@@ -566,30 +603,38 @@ export class BullmqScheduler implements Scheduler {
     return true;
   }
 
+  /**
+   * Records the failure first (`recordFailure` checks the lock and decides which frames count;
+   * whether a frame fails for good follows BullMQ's attempts), then moves the frames in BullMQ
+   * under the lease's token: back in line for another client, or failed. The sweep finishes a
+   * BullMQ step that did not happen.
+   */
   async fail(lease: Lease, reason: string, frames?: number[]): Promise<FailureResult> {
     const { id: leaseId, sessionId } = lease;
-    const targets = await this.bullJobs(lease, frames);
-    const outcomes = await Promise.all(
-      targets.map(async ({ job }) => {
-        if (!job) return "lost" as const;
-        const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        try {
-          await job.moveToFailed(new Error(reason), leaseId, false);
-          return final ? ("failed" as const) : ("retried" as const);
-        } catch {
-          return "lost" as const;
-        }
-      }),
+    const queue = this.queues.queue(lease.jobId);
+    const indices = lease.phase === "video" ? [-1] : this.targetIndices(lease, frames);
+    const jobs = await Promise.all(indices.map((i) => BullJob.fromId(queue, i < 0 ? VIDEO_ID : frameId(i))));
+    const retried: number[] = [];
+    const failed: number[] = [];
+    jobs.forEach((job, k) => {
+      if (!job) return;
+      const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      (final ? failed : retried).push(indices[k] as number);
+    });
+    const res = await this.recordFailure(lease.jobId, sessionId, leaseId, lease.phase, retried, failed, "lease");
+    const ok = new Set([...res.retried, ...res.failed]);
+    await Promise.all(
+      jobs.map((job, k) =>
+        job && ok.has(String(indices[k]))
+          ? job.moveToFailed(new Error(reason), leaseId, false).catch(() => undefined)
+          : undefined,
+      ),
     );
-    const pick = (o: string) => targets.filter((_, k) => outcomes[k] === o).map((t) => t.index);
-    const retried = pick("retried");
-    const failed = pick("failed");
-    const res = await this.recordFailure(lease.jobId, sessionId, leaseId, lease.phase, retried, failed);
-    const frameOf = (i: number) => lease.frames[lease.indices.indexOf(i)] as number;
+    const frameOf = (i: string) => lease.frames[lease.indices.indexOf(Number(i))] as number;
     return {
-      retried: lease.phase === "video" ? [] : retried.map(frameOf),
-      failed: lease.phase === "video" ? [] : failed.map(frameOf),
-      blocklisted: res[2] === 1,
+      retried: lease.phase === "video" ? [] : res.retried.map(frameOf),
+      failed: lease.phase === "video" ? [] : res.failed.map(frameOf),
+      blocklisted: res.blocklisted,
     };
   }
 
@@ -600,9 +645,11 @@ export class BullmqScheduler implements Scheduler {
     phase: "render" | "video",
     retried: number[],
     failed: number[],
-  ): Promise<number[]> {
+    mode: "lease" | "stall",
+  ): Promise<{ retried: string[]; failed: string[]; blocklisted: boolean }> {
     const now = new Date();
-    return recordFailure.run<number[]>(
+    const video = (l: number[]) => (phase === "video" ? (l.length ? [-1] : []) : l);
+    const res = await recordFailure.run<Array<number | string>>(
       this.redis,
       [
         this.keys.job(jobId),
@@ -619,18 +666,24 @@ export class BullmqScheduler implements Scheduler {
         now.toISOString(),
         now.getTime(),
         this.opts.blocklistThreshold,
-        (phase === "video" ? (retried.length ? ["-1"] : []) : retried).join(","),
-        (phase === "video" ? (failed.length ? ["-1"] : []) : failed).join(","),
+        video(retried).join(","),
+        video(failed).join(","),
         phase,
+        mode,
+        this.keys.bull(jobId, ""),
       ],
     );
+    const list = (v: unknown) =>
+      String(v ?? "")
+        .split(",")
+        .filter(Boolean);
+    return { blocklisted: Number(res[2]) === 1, retried: list(res[3]), failed: list(res[4]) };
   }
 
+  /** Closes the lease first (`recordRelease`), then puts its frames back in line in BullMQ. */
   async release(leaseId: string, sessionId: string, state: "released" | "canceled" = "released"): Promise<void> {
     const lease = await this.getLease(leaseId);
     if (!lease || lease.sessionId !== sessionId || lease.state !== "active") return;
-    const targets = await this.bullJobs(lease);
-    await Promise.all(targets.map(({ job }) => job?.moveToWait(leaseId).catch(() => undefined)));
     await recordRelease.run(
       this.redis,
       [
@@ -640,6 +693,9 @@ export class BullmqScheduler implements Scheduler {
         this.keys.job(lease.jobId),
       ],
       [leaseId, new Date().toISOString(), lease.phase, state, ...lease.indices],
+    );
+    await Promise.all(
+      bullIds(lease).map((id) => this.queues.backToWait(lease.jobId, id, leaseId).catch(() => undefined)),
     );
   }
 
@@ -688,7 +744,7 @@ export class BullmqScheduler implements Scheduler {
       if (holder) {
         const idx = indexOfBullId(bullId);
         const phase = idx < 0 ? "video" : "render";
-        await this.recordFailure(jobId, holder.sessionId, holder.leaseId, phase, idx < 0 ? [0] : [idx], []);
+        await this.recordFailure(jobId, holder.sessionId, holder.leaseId, phase, idx < 0 ? [0] : [idx], [], "stall");
       }
       this.emitProgress(jobId);
     } catch (err) {
@@ -714,7 +770,15 @@ export class BullmqScheduler implements Scheduler {
       const holder = await this.holderOf(jobId, bullId);
       const idx = indexOfBullId(bullId);
       const phase = idx < 0 ? "video" : "render";
-      await this.recordFailure(jobId, holder?.sessionId ?? "", holder?.leaseId ?? "", phase, [], idx < 0 ? [0] : [idx]);
+      await this.recordFailure(
+        jobId,
+        holder?.sessionId ?? "",
+        holder?.leaseId ?? "",
+        phase,
+        [],
+        idx < 0 ? [0] : [idx],
+        "stall",
+      );
       this.logger.info({ jobId, frameIndex: idx, reason }, "frame failed for good");
       this.emitProgress(jobId);
     } catch (err) {
@@ -881,11 +945,13 @@ export class BullmqScheduler implements Scheduler {
 
   /** Finishes in BullMQ what the farm already recorded for a frame, or puts it back in line. */
   private async settleOrphan(jobId: string, bullId: string, token: string, letter: string | undefined): Promise<void> {
-    if (letter === "c" || letter === "f") {
+    if (letter === "c" || letter === "f" || letter === "s") {
       const job = await BullJob.fromId(this.queues.queue(jobId), bullId);
       if (!job) return;
       if (letter === "c") await job.moveToCompleted("done", token, false);
-      else await job.moveToFailed(new UnrecoverableError("failed"), token, false);
+      else if (letter === "f") await job.moveToFailed(new UnrecoverableError("failed"), token, false);
+      // A retried failure goes back through BullMQ's attempts, as the client's failure would have.
+      else await job.moveToFailed(new Error("failed"), token, false);
       return;
     }
     await this.queues.backToWait(jobId, bullId, token);

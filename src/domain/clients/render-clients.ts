@@ -300,54 +300,67 @@ export class RenderClientService {
       await this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined);
     }
     const deleteArchives = await this.finishedArchives(req.cached);
+    const claimed = this.d.work.claim({ caps, maxFrames: 1, leaseMs: this.opts.leaseMs });
     const [assignment, stats] = await Promise.all([
-      this.d.work.claim({ caps, maxFrames: 1, leaseMs: this.opts.leaseMs }),
-      this.stats(s, user),
+      claimed,
+      this.stats(s, user).catch(async (err) => {
+        // No answer goes out: a frame claimed meanwhile goes back.
+        const a = await claimed.catch(() => null);
+        if (a) await this.d.scheduler.release(a.lease.id, s.id).catch(() => undefined);
+        throw err;
+      }),
     ]);
     if (!assignment) return { frame: null, stats, deleteArchives };
 
     const { lease, job } = assignment;
-    const frame = lease.frames[0];
-    if (lease.phase !== "render" || job.type !== SIMPLE_BLENDER_RENDER || frame === undefined) {
-      await this.d.scheduler.release(lease.id, s.id);
-      return { frame: null, stats, deleteArchives };
-    }
-    let archive: JobArchive | null = null;
+    // A claim whose answer fails on the way (Redis went away just after it) is given back, or the
+    // client, which never heard of it, would keep it alive with every request.
     try {
-      archive = await this.d.archives.forJob(job);
-    } catch (err) {
-      this.d.warn({ err, jobId: job.id }, "job archive unavailable; frame given back");
-    }
-    if (!archive) {
-      await this.d.scheduler.release(lease.id, s.id);
-      return { frame: null, stats, deleteArchives };
-    }
-    await this.d.state.recordAssignment(s.id, job.id);
-    const useGpu = caps.device === "gpu" || (caps.device === "any" && job.needs.device !== "cpu");
-    const frameText = padFrame(frame);
-    const token = signFrameToken(await this.d.state.secret(), {
-      sessionId: s.id,
-      jobId: job.id,
-      frame,
-      leaseId: lease.id,
-    });
-    const query = `job=${job.sheepitId}&frame=${frameText}&token=${encodeURIComponent(token)}`;
-    return {
-      frame: {
-        sheepitId: job.sheepitId,
+      const frame = lease.frames[0];
+      if (lease.phase !== "render" || job.type !== SIMPLE_BLENDER_RENDER || frame === undefined) {
+        await this.d.scheduler.release(lease.id, s.id);
+        return { frame: null, stats, deleteArchives };
+      }
+      let archive: JobArchive | null = null;
+      try {
+        archive = await this.d.archives.forJob(job);
+      } catch (err) {
+        this.d.warn({ err, jobId: job.id }, "job archive unavailable; frame given back");
+      }
+      if (!archive) {
+        await this.d.scheduler.release(lease.id, s.id);
+        return { frame: null, stats, deleteArchives };
+      }
+      await this.d.state.recordAssignment(s.id, job.id);
+      const useGpu = caps.device === "gpu" || (caps.device === "any" && job.needs.device !== "cpu");
+      const frameText = padFrame(frame);
+      const token = signFrameToken(await this.d.state.secret(), {
+        sessionId: s.id,
+        jobId: job.id,
         frame,
-        frameText,
-        job,
-        lease,
-        archive,
-        renderer,
-        useGpu,
-        validationUrl: `${req.baseUrl.replace(/\/+$/, "")}${this.opts.validationPath}?${query}`,
-        script: blenderScript({ format: String(job.settings.format ?? "PNG"), useGpu }),
-      },
-      stats,
-      deleteArchives,
-    };
+        leaseId: lease.id,
+      });
+      const query = `job=${job.sheepitId}&frame=${frameText}&token=${encodeURIComponent(token)}`;
+      return {
+        frame: {
+          sheepitId: job.sheepitId,
+          frame,
+          frameText,
+          job,
+          lease,
+          archive,
+          renderer,
+          useGpu,
+          validationUrl: `${req.baseUrl.replace(/\/+$/, "")}${this.opts.validationPath}?${query}`,
+          script: blenderScript({ format: String(job.settings.format ?? "PNG"), useGpu }),
+        },
+        stats,
+        deleteArchives,
+      };
+    } catch (err) {
+      await this.d.scheduler.release(lease.id, s.id).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Of the archives a client holds, those whose jobs are finished or gone. */

@@ -24,8 +24,14 @@ export class WorkService {
   async claim(req: ClaimRequest): Promise<Assignment | null> {
     const lease = await this.scheduler.claim(req);
     if (!lease) return null;
-    const job = await this.jobs.get(lease.jobId);
-    return { lease, job };
+    try {
+      return { lease, job: await this.jobs.get(lease.jobId) };
+    } catch (err) {
+      // The caller never hears of this lease: give it back rather than leave it to run out (or,
+      // for a client whose every request extends what it holds, to be kept forever).
+      await this.scheduler.release(lease.id, lease.sessionId).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Leases the session holds now. */
