@@ -7,18 +7,6 @@ import { z } from "zod";
  * 2020–2022 dialect (./index.ts), which re-exports these.
  */
 
-/** Request types of the config answer: both generations' (old clients ignore the types they do not know). */
-export const REQUEST_TYPES = [
-  "request-job",
-  "download-archive",
-  "download-binary",
-  "download-chunk",
-  "error",
-  "keepmealive",
-  "logout",
-  "speedtest-answer",
-] as const;
-
 /** The types a 2024 client gives up without ("Could not find endpoint for: <type>"). */
 export const REQUEST_TYPES_2024 = [
   "request-job",
@@ -28,7 +16,10 @@ export const REQUEST_TYPES_2024 = [
   "keepmealive",
   "logout",
   "speedtest-answer",
-] as const satisfies ReadonlyArray<(typeof REQUEST_TYPES)[number]>;
+] as const;
+
+/** Request types of the config answer: both generations' (old clients ignore the types they do not know). */
+export const REQUEST_TYPES = [...REQUEST_TYPES_2024, "download-archive"] as const;
 
 /** request-job statuses only 2024 clients know (older ones treat them as "unknown error"). */
 export const JobRequestStatus2024 = {

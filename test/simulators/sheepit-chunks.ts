@@ -18,23 +18,30 @@ export interface ChunkRef {
   md5: string;
 }
 
-/** Downloads one chunk to `dest` (through a `.part` file), checking its md5; throws on HTTP errors or a wrong md5. */
-export async function downloadChunk(res: Response, md5: string, dest: string): Promise<void> {
-  if (res.status !== 200 || !res.body) throw new ChunkMismatch(`chunk ${md5}: HTTP ${res.status}`);
+/**
+ * Streams a response body to `dest` (through a `.part` file) while hashing it; the file is kept
+ * only when its md5 is `md5` (lowercase, compared case-sensitively). Answers the md5 it got.
+ */
+export async function saveIfMd5(body: ReadableStream<Uint8Array>, md5: string, dest: string): Promise<string> {
   const tmp = `${dest}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
   const hash = createHash("md5");
   const out = fs.createWriteStream(tmp);
-  for await (const piece of res.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const piece of body as unknown as AsyncIterable<Uint8Array>) {
     hash.update(piece);
     if (!out.write(piece)) await new Promise<void>((r) => out.once("drain", () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   const got = hash.digest("hex");
-  if (got !== md5) {
-    fs.rmSync(tmp, { force: true });
-    throw new ChunkMismatch(`chunk: md5 ${got} is not ${md5}`);
-  }
-  fs.renameSync(tmp, dest);
+  if (got === md5) fs.renameSync(tmp, dest);
+  else fs.rmSync(tmp, { force: true });
+  return got;
+}
+
+/** Downloads one chunk to `dest`, checking its md5; throws on HTTP errors or a wrong md5. */
+export async function downloadChunk(res: Response, md5: string, dest: string): Promise<void> {
+  if (res.status !== 200 || !res.body) throw new ChunkMismatch(`chunk ${md5}: HTTP ${res.status}`);
+  const got = await saveIfMd5(res.body, md5, dest);
+  if (got !== md5) throw new ChunkMismatch(`chunk: md5 ${got} is not ${md5}`);
 }
 
 /**

@@ -1,11 +1,10 @@
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { BlobReader, configure, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
 import { XMLParser } from "fast-xml-parser";
 import { Agent } from "undici";
-import { assembleChunks, type ChunkRef, downloadChunk, projectName } from "./sheepit-chunks.js";
+import { assembleChunks, type ChunkRef, downloadChunk, projectName, saveIfMd5 } from "./sheepit-chunks.js";
 
 /**
  * A SheepIt client as the Java client behaves on the wire (../shared/specs/sheepit-client-behaviour.md):
@@ -72,7 +71,10 @@ export interface ClientOptions {
 
 export type SheepItDialect = "2020" | "2022" | "2024";
 
-/** What a 2024 client needs in the config answer ("Could not find endpoint for: <type>" otherwise). */
+/**
+ * What a 2024 client needs in the config answer ("Could not find endpoint for: <type>" otherwise),
+ * as sheepit-protocol-2024.md lists them: the client's own list, not the server's contract.
+ */
 const REQUIRED_2024 = [
   "request-job",
   "download-binary",
@@ -382,20 +384,8 @@ export class SheepItClient {
         : `${this.url(this.paths["download-archive"] as string)}?type=${type}&job=${jobId}`;
     const res = await this.http(url, {}, `archive-${type}`);
     if (res.status !== 200 || !res.body) throw new BadServerResponse(`archive ${type}: HTTP ${res.status}`);
-    const tmp = `${dest}.part`;
-    const hash = createHash("md5");
-    const out = fs.createWriteStream(tmp);
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      hash.update(chunk);
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
-    }
-    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    const got = hash.digest("hex");
-    if (got !== md5) {
-      fs.rmSync(tmp, { force: true });
-      throw new BadServerResponse(`archive ${type}: md5 ${got} is not ${md5}`);
-    }
-    fs.renameSync(tmp, dest);
+    const got = await saveIfMd5(res.body, md5, dest);
+    if (got !== md5) throw new BadServerResponse(`archive ${type}: md5 ${got} is not ${md5}`);
   }
 
   /** The job's project, downloaded (as one archive or as chunks, by dialect) and unpacked once; answers its folder. */
