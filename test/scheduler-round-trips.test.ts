@@ -167,11 +167,10 @@ describe("Redis round trips of one scheduling decision", () => {
         expect(other[k].commands, k).toEqual(small[k].commands);
       }
     }
-    // The bound docs/architecture.md gives: a claim is 3 or 4 round trips for the scheduler, plus
-    // the job's record the WorkService reads for the answer.
-    expect(small.claim1.roundTrips).toBeLessThanOrEqual(5);
+    // The bound docs/architecture.md gives: a claim is one script (whatever the chunk), plus the
+    // job's record the WorkService reads for the answer.
+    expect(small.claim1.roundTrips).toBe(2);
     expect(small.claim4.roundTrips).toBe(small.claim1.roundTrips);
-    // Only the per-frame BullMQ calls grow with the chunk, pipelined in the same round trips.
-    expect(small.claim4.commands.length - small.claim1.commands.length).toBe(3);
+    expect(small.claim4.commands).toEqual(small.claim1.commands);
   });
 });

@@ -9,10 +9,11 @@ import type { Scheduler } from "../../src/domain/scheduling/scheduler.js";
 import { failInFlightOnDisconnect } from "../redis/connection.js";
 import type { Keys } from "../redis/keys.js";
 import { present, readHashes } from "../redis/read-hashes.js";
+import { claimWork, markReady } from "./claim-script.js";
 import { JobQueues } from "./job-queues.js";
-import { recordClaim, recordCompletion, recordFailure, recordRelease, sweepJob } from "./lease-scripts.js";
+import { recordCompletion, recordFailure, recordRelease, sweepJob } from "./lease-scripts.js";
 import { clearFailureLists, requeueVideo } from "./requeue-scripts.js";
-import { requeueCounters, selectJobs, setRunnable } from "./scheduler-scripts.js";
+import { requeueCounters, setRunnable } from "./scheduler-scripts.js";
 
 export interface BullmqSchedulerOptions {
   /** Lock a frame gets at claim time before the lease is applied. */
@@ -23,8 +24,10 @@ export interface BullmqSchedulerOptions {
   taskFailWorkers: number;
   /** Failures of one session within one job that blocklist it from the job. */
   blocklistThreshold: number;
-  /** Jobs looked at per claim when the first has nothing left by the time it is asked. */
+  /** Jobs a claim tries to take frames from (when the first has none this session may do). */
   candidates?: number;
+  /** Jobs a claim looks at, at most, in the ready index (so its cost does not grow with the jobs). */
+  scanLimit?: number;
   /** Frames per bulk add when a job is enqueued. */
   enqueueBatch?: number;
   /**
@@ -71,6 +74,7 @@ export class BullmqScheduler implements Scheduler {
   private readonly filling = new Map<string, Promise<void>>();
   private closing = false;
   private readonly sweepJobs: number;
+  private readonly scanLimit: number;
 
   constructor(
     private readonly redis: Redis,
@@ -82,6 +86,7 @@ export class BullmqScheduler implements Scheduler {
     this.enqueueBatch = opts.enqueueBatch ?? 2000;
     this.enqueueFirst = opts.enqueueFirst ?? this.enqueueBatch;
     this.sweepJobs = opts.sweepJobs ?? 200;
+    this.scanLimit = opts.scanLimit ?? 256;
     // No command of the scheduler is ever sent twice by the client (see connection.ts).
     failInFlightOnDisconnect(redis);
     this.queues = new JobQueues(
@@ -156,6 +161,7 @@ export class BullmqScheduler implements Scheduler {
             opts: { ...opts, jobId: frameId(i), priority: i + 1 },
           })),
         );
+        await this.markReady(jobId);
       }
       await this.redis.hset(this.keys.schedJob(jobId), "enq", end);
       start = end;
@@ -228,7 +234,7 @@ export class BullmqScheduler implements Scheduler {
   async setRunnable(jobId: string, runnable: boolean): Promise<void> {
     await setRunnable.run(
       this.redis,
-      [this.keys.runnable(), this.keys.served(), this.keys.job(jobId), this.keys.servedRank()],
+      [this.keys.runnable(), this.keys.served(), this.keys.job(jobId), this.keys.servedRank(), this.keys.ready()],
       [jobId, runnable ? 1 : 0],
     );
   }
@@ -259,171 +265,103 @@ export class BullmqScheduler implements Scheduler {
     };
   }
 
+  /**
+   * One atomic script (`claimWork`, adapters/bullmq/claim-script.ts) picks the job, takes the
+   * frames from its BullMQ queue, locks them under the lease id and records the lease: one round
+   * trip, whatever the number of jobs. Frames the script set aside (stalled too often, or already
+   * finished in the farm's books) are settled in BullMQ here, and the claim is tried again.
+   */
   async claim(req: ClaimRequest): Promise<Lease | null> {
-    const { caps } = req;
-    const raw = await selectJobs.run<string[]>(
-      this.redis,
-      [this.keys.runnable(), this.keys.served()],
-      [
-        this.keys.root,
-        caps.sessionId,
-        caps.taskTypes.join(","),
-        caps.device,
-        caps.ramKb ?? -1,
-        caps.vramBytes ?? -1,
-        caps.renderSecondsMax ?? -1,
-        this.candidates,
-      ],
-    );
-    for (let c = 0; c < raw.length; c += 5) {
-      const jobId = raw[c] as string;
-      const phase = raw[c + 1] === "video" ? "video" : "render";
-      const failedBefore = new Set((raw[c + 2] ?? "").split(",").filter(Boolean).map(Number));
-      const taskType = raw[c + 3] ?? "blender";
-      const chunk = Math.max(1, Number(raw[c + 4] ?? 1));
-      const maxFrames = req.maxFrames === "job-chunk" ? chunk : Math.max(1, req.maxFrames);
-      const lease = await this.claimFromJob(jobId, phase, taskType, failedBefore, maxFrames, req);
-      if (lease) return lease;
+    for (let round = 0; round < 3; round++) {
+      const got = await this.claimOnce(req);
+      if (got !== "again") return got;
     }
     return null;
   }
 
-  private async claimFromJob(
-    jobId: string,
-    phase: "render" | "video",
-    taskType: string,
-    failedBefore: Set<number>,
-    maxFrames: number,
-    req: ClaimRequest,
-  ): Promise<Lease | null> {
+  private async claimOnce(req: ClaimRequest): Promise<Lease | null | "again"> {
+    const { caps } = req;
     const leaseId = randomUUID();
-    const want = phase === "video" ? 1 : maxFrames + failedBefore.size;
-    // The job joins the sweep's engaged set before any frame is out (same connection, in order),
-    // so a frame whose claim is cut short is always found by the sweep.
-    const now0 = Date.now();
-    await this.redis
-      .pipeline()
-      .zadd(this.keys.engaged(), now0, jobId)
-      .hset(this.keys.schedJob(jobId), "lastclaim", now0)
-      .exec();
-    const taken = await this.queues.take(jobId, leaseId, want);
-    // A frame that stalled more often than allowed fails for good when it is next handed out
-    // (BullMQ's deferred failure, as a Worker's getNextJob does).
-    const got: BullJob[] = [];
-    for (const j of taken) {
-      if (j.deferredFailure) await this.failStalledForGood(jobId, j, leaseId);
-      else got.push(j);
-    }
-    if (got.length === 0) return null;
-
-    // Keep the longest run of consecutive frames from the lowest index; give back the rest.
-    const keep: BullJob[] = [];
-    const giveBack: BullJob[] = [];
-    if (phase === "video") {
-      keep.push(...got.filter((j) => j.id === VIDEO_ID));
-      giveBack.push(...got.filter((j) => j.id !== VIDEO_ID));
-    } else {
-      const sorted = got.sort((a, b) => (a.data as FrameData).i - (b.data as FrameData).i);
-      for (const j of sorted) {
-        const i = (j.data as FrameData).i;
-        if (j.id === VIDEO_ID) {
-          giveBack.push(j);
-          continue;
-        }
-        const last = keep[keep.length - 1];
-        const fits =
-          !failedBefore.has(i) &&
-          keep.length < maxFrames &&
-          (last === undefined || (last.data as FrameData).i + 1 === i);
-        (fits ? keep : giveBack).push(j);
-      }
-    }
-    if (giveBack.length > 0) {
-      await Promise.all(giveBack.map((j) => j.moveToWait(leaseId).catch(() => undefined)));
-    }
-    if (keep.length === 0) return null;
-
-    const frames = phase === "video" ? [] : keep.map((j) => (j.data as FrameData).f);
-    const indices = phase === "video" ? [] : keep.map((j) => (j.data as FrameData).i);
     const now = new Date();
-    const pending: Array<Promise<unknown>> = [
-      recordClaim.run(
+    let raw: unknown[];
+    try {
+      raw = await claimWork.run<unknown[]>(
         this.redis,
         [
-          this.keys.lease(leaseId),
-          this.keys.sessionLeases(req.caps.sessionId),
-          this.keys.job(jobId),
-          this.keys.frameStates(jobId),
-          this.keys.jobLeases(jobId),
+          this.keys.ready(),
+          this.keys.runnable(),
           this.keys.served(),
-          this.keys.frameAttempts(jobId),
           this.keys.servedRank(),
+          this.keys.engaged(),
+          this.keys.sessionLeases(caps.sessionId),
         ],
         [
+          this.keys.root,
+          caps.sessionId,
+          caps.taskTypes.join(","),
+          caps.device,
+          caps.ramKb ?? -1,
+          caps.vramBytes ?? -1,
+          caps.renderSecondsMax ?? -1,
+          this.candidates,
+          req.maxFrames === "job-chunk" ? 0 : Math.max(1, req.maxFrames),
           leaseId,
-          jobId,
-          req.caps.sessionId,
-          phase,
-          frames.join(","),
-          indices.join(","),
-          taskType,
-          now.toISOString(),
           now.getTime(),
+          now.toISOString(),
           req.leaseMs,
-          this.keys.bull(jobId, ""),
+          this.scanLimit,
         ],
-      ),
-    ];
-    if (req.leaseMs !== this.opts.defaultLeaseMs) {
-      pending.push(
-        this.queues.extendLocks(
-          jobId,
-          keep.map((j) => j.id as string),
-          keep.map(() => leaseId),
-          req.leaseMs,
-        ),
       );
-    }
-    let settled: unknown[];
-    try {
-      settled = await Promise.all(pending);
     } catch (err) {
       // The answer was lost (Redis went away): the lease may or may not be recorded. Give it back
       // (this waits for Redis to answer again), or a SheepIt client, which never heard of it,
-      // would keep it alive with every request; frames out with no lease are the sweep's.
-      await this.release(leaseId, req.caps.sessionId).catch(() => undefined);
+      // would keep it alive with every request.
+      await this.release(leaseId, caps.sessionId).catch(() => undefined);
       throw err;
     }
-    const [[recorded, attemptOrStanding]] = settled as [[number, number | string]];
-    if (recorded !== 1) {
-      // Some frame was finished in the farm's books already (its BullMQ step was lost) or is no
-      // longer locked under this lease: settle those in BullMQ, give the others back.
-      const standing = String(attemptOrStanding);
-      await Promise.all(
-        keep.map((j, k) => {
-          const letter = standing[k];
-          if (letter === "c" || letter === "f") return this.settleOrphan(jobId, j.id as string, leaseId, letter);
-          if (letter === "k") return j.moveToWait(leaseId);
-          return undefined;
-        }),
-      ).catch((err) => this.logger.warn({ err, jobId }, "could not settle frames of a refused claim"));
-      return null;
-    }
-    const attempt = attemptOrStanding;
+    const found = Number(raw[0]) === 1;
+    const aside = ((found ? raw[7] : raw[1]) ?? []) as string[];
+    if (aside.length > 0) await this.settleAside(`${leaseId}:x`, aside);
+    if (!found) return aside.length > 0 ? "again" : null;
+    const list = (v: unknown) =>
+      String(v ?? "")
+        .split(",")
+        .filter(Boolean)
+        .map(Number);
     return {
       id: leaseId,
-      jobId,
-      sessionId: req.caps.sessionId,
-      phase,
-      frames,
-      indices,
-      taskType,
+      jobId: String(raw[1]),
+      sessionId: caps.sessionId,
+      phase: raw[2] === "video" ? "video" : "render",
+      frames: list(raw[4]),
+      indices: list(raw[5]),
+      taskType: String(raw[3] ?? "blender"),
       created: now.toISOString(),
       updated: now.toISOString(),
       leaseMs: req.leaseMs,
       state: "active",
-      attempt: Number(attempt),
+      attempt: Number(raw[6]),
     };
+  }
+
+  /** Settles frames a claim set aside: fails those that stalled too often, finishes the others in BullMQ. */
+  private async settleAside(token: string, aside: string[]): Promise<void> {
+    for (const entry of aside) {
+      const [jobId, bullId, letter] = entry.split("|") as [string, string, string];
+      try {
+        if (letter === "d") {
+          const job = await BullJob.fromId(this.queues.queue(jobId), bullId);
+          if (job) await this.failStalledForGood(jobId, job, token);
+        } else await this.settleOrphan(jobId, bullId, token, letter);
+      } catch (err) {
+        this.logger.warn({ err, jobId, bullId }, "could not settle a frame set aside by a claim; the sweep retries");
+      }
+    }
+  }
+
+  /** Puts a runnable job (back) in the claim's ready index after frames went (back) in line. */
+  private async markReady(jobId: string): Promise<void> {
+    await markReady.run(this.redis, [this.keys.ready(), this.keys.runnable(), this.keys.served()], [jobId]);
   }
 
   async getLease(leaseId: string): Promise<Lease | null> {
@@ -600,6 +538,7 @@ export class BullmqScheduler implements Scheduler {
         { i: -1, f: -1 },
         { jobId: VIDEO_ID, attempts: this.opts.taskFailWorkers, removeOnComplete: true, removeOnFail: false },
       );
+    await this.markReady(jobId);
     return true;
   }
 
@@ -630,6 +569,7 @@ export class BullmqScheduler implements Scheduler {
           : undefined,
       ),
     );
+    if (res.retried.length > 0) await this.markReady(lease.jobId);
     const frameOf = (i: string) => lease.frames[lease.indices.indexOf(Number(i))] as number;
     return {
       retried: lease.phase === "video" ? [] : res.retried.map(frameOf),
@@ -697,6 +637,7 @@ export class BullmqScheduler implements Scheduler {
     await Promise.all(
       bullIds(lease).map((id) => this.queues.backToWait(lease.jobId, id, leaseId).catch(() => undefined)),
     );
+    await this.markReady(lease.jobId);
   }
 
   async releaseJob(jobId: string): Promise<number> {
@@ -718,12 +659,13 @@ export class BullmqScheduler implements Scheduler {
     );
   }
 
-  /** Runs a read-only claim selection: proves Redis runs the farm's scripts (readiness). */
+  /** Runs the claim script with nothing to try: proves Redis runs the farm's scripts (readiness). */
   async probe(): Promise<void> {
-    await selectJobs.run(
+    const keys = [this.keys.ready(), this.keys.runnable(), this.keys.served(), this.keys.servedRank()];
+    await claimWork.run(
       this.redis,
-      [this.keys.runnable(), this.keys.served()],
-      [this.keys.root, "", "", "any", -1, -1, -1, 1],
+      [...keys, this.keys.engaged(), this.keys.sessionLeases("probe")],
+      [this.keys.root, "probe", "", "any", -1, -1, -1, 0, 1, "probe", Date.now(), "", 1000, 0],
     );
   }
 
@@ -834,6 +776,7 @@ export class BullmqScheduler implements Scheduler {
         })),
       );
     }
+    await this.markReady(jobId);
   }
 
   /** Puts a video task that did not complete back in line, its failure undone (job requeued). */
@@ -879,6 +822,7 @@ export class BullmqScheduler implements Scheduler {
     pipe.del(this.keys.failureCounts(jobId));
     pipe.hdel(this.keys.served(), jobId);
     pipe.zrem(this.keys.engaged(), jobId);
+    pipe.zrem(this.keys.ready(), jobId);
     pipe.srem(this.keys.filling(), jobId);
     await pipe.exec();
     let cursor = "0";
@@ -940,6 +884,7 @@ export class BullmqScheduler implements Scheduler {
         this.logger.warn({ err, jobId, bullId }, "could not settle a frame out under a lost lease"),
       );
     }
+    if (stalled.length > 0 || raw.length > 0) await this.markReady(jobId);
     await this.startVideoIfAny(jobId);
   }
 

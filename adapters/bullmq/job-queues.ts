@@ -1,4 +1,4 @@
-import { Job as BullJob, createScripts, Queue, type Scripts } from "bullmq";
+import { createScripts, Queue, type Scripts } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../../src/app/logger.js";
 import type { Keys } from "../redis/keys.js";
@@ -20,8 +20,9 @@ interface Entry {
 
 /**
  * One BullMQ queue per farm job (its frames, then its video task), and no BullMQ Worker: a claim
- * runs BullMQ's own `moveToActive` script on the job's queue under the lease id as the token, over
- * the process's one shared connection, and the scheduler's sweep runs BullMQ's stalled check
+ * takes frames as BullMQ's `moveToActive` does, inside the claim script (claim-script.ts), under
+ * the lease id as the token, over the process's one shared connection; the scheduler's sweep
+ * runs BullMQ's stalled check
  * (`moveStalledJobsToWait`) only on the queues that have frames out. A Worker per queue would cost
  * a blocking connection and a stalled-check timer per runnable job (docs/architecture.md).
  * Queue objects are cheap (no connection of their own) and kept in a bounded LRU.
@@ -76,21 +77,6 @@ export class JobQueues {
 
   queue(jobId: string): Queue {
     return this.entry(jobId).queue;
-  }
-
-  /**
-   * Takes up to `n` frames from the head of the job's line under `token` (BullMQ's
-   * `moveToActive`, sent together on the shared connection). Each take is atomic on its own.
-   */
-  async take(jobId: string, token: string, n: number): Promise<BullJob[]> {
-    const { queue, scripts } = this.entry(jobId);
-    const client = await queue.client;
-    const raws = await Promise.all(Array.from({ length: n }, () => scripts.moveToActive(client, token)));
-    const jobs: BullJob[] = [];
-    for (const [data, id] of raws) {
-      if (data && id) jobs.push(BullJob.fromJSON(queue, data as never, id));
-    }
-    return jobs;
   }
 
   /** Extends the locks of frames held under their tokens; returns the ids whose lock was not extended. */

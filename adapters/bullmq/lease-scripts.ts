@@ -1,89 +1,15 @@
 import { LuaScript } from "../redis/lua-script.js";
 
 /**
- * The atomic steps of a lease: claim, completion, failure, release, and the sweep's look at one
- * job. Each is one named script that checks BullMQ's lock itself, runs before (completion,
- * failure, release) or right after (claim) BullMQ's own step, and is safe to run again after an
+ * The atomic steps of a lease after its claim (claim-script.ts): completion, failure, release,
+ * and the sweep's look at one job. Each is one named script that checks BullMQ's lock itself,
+ * runs before BullMQ's own step, and is safe to run again after an
  * answer lost with the connection: a step half done on the client side never leaves Redis half
  * done, and what BullMQ did not do yet the sweep or the next claim finishes (docs/architecture.md,
  * "Claims across reconnects"). Frame state strings in the job's frames hash are
  * `state|session|lease|time` with state `a` (active), `c` (completed), `s` (soft-failed, back in
  * line), `f` (failed), `q` (released, back in line).
  */
-
-/**
- * recordClaim: writes the lease, adds it to the session's and the job's leases, marks its frames
- * active, counts them as served (fair share) and as attempts, and marks a queued job active. All
- * or nothing, checked inside the script: every frame must be locked under the lease id (BullMQ's
- * lock, taken by `moveToActive` just before) and not already completed or failed for good in the
- * farm's books (a completion or failure whose BullMQ step was lost). When one is not, nothing is
- * written and the frames' standing is returned instead, for the caller to settle. Run twice with
- * one lease id it records once.
- *
- * KEYS[1] lease hash, KEYS[2] session leases set, KEYS[3] job hash, KEYS[4] frame states hash,
- * KEYS[5] job leases zset, KEYS[6] served hash, KEYS[7] attempts hash (frame index → times handed out),
- * KEYS[8] served-rank zset
- * ARGV[1] lease id, ARGV[2] job id, ARGV[3] session id, ARGV[4] phase, ARGV[5] frames (comma
- * list), ARGV[6] indices (comma list), ARGV[7] task type, ARGV[8] now ISO, ARGV[9] now ms,
- * ARGV[10] lease ms, ARGV[11] BullMQ key prefix of the job's queue
- * Returns {1, attempt} when recorded, or {0, standing} with a letter per frame in order: `k` held
- * (locked under the lease), `c` completed, `f` failed for good, `x` not held.
- */
-export const recordClaim = new LuaScript(
-  "recordClaim",
-  `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return {1, tonumber(redis.call('HGET', KEYS[1], 'attempt') or '1')}
-end
-local idxs = {}
-for idx in string.gmatch(ARGV[6], '[^,]+') do table.insert(idxs, idx) end
-local bullIds = {}
-if ARGV[4] == 'video' then bullIds = {'video'} else
-  for _, idx in ipairs(idxs) do table.insert(bullIds, 'f' .. idx) end
-end
-local standing = ''
-local ok = true
-for k, bid in ipairs(bullIds) do
-  local letter = 'k'
-  if redis.call('GET', ARGV[11] .. bid .. ':lock') ~= ARGV[1] then letter = 'x' end
-  if ARGV[4] ~= 'video' then
-    local st = redis.call('HGET', KEYS[4], idxs[k])
-    if st then
-      local c = string.sub(st, 1, 1)
-      if c == 'c' or c == 'f' then letter = c end
-    end
-  end
-  if letter ~= 'k' then ok = false end
-  standing = standing .. letter
-end
-if not ok then return {0, standing} end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'job', ARGV[2], 'session', ARGV[3], 'phase', ARGV[4],
-  'frames', ARGV[5], 'indices', ARGV[6], 'tasktype', ARGV[7], 'created', ARGV[8], 'updated', ARGV[8],
-  'leasems', ARGV[10], 'state', 'active')
-redis.call('SADD', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[5], ARGV[9], ARGV[1])
-local n = 0
-local attempt = 0
-for _, idx in ipairs(idxs) do
-  redis.call('HSET', KEYS[4], idx, 'a|' .. ARGV[3] .. '|' .. ARGV[1] .. '|' .. ARGV[9])
-  attempt = math.max(attempt, redis.call('HINCRBY', KEYS[7], idx, 1))
-  n = n + 1
-end
-if ARGV[4] == 'video' then
-  redis.call('HSET', KEYS[3], 'videostate', 'active')
-  attempt = redis.call('HINCRBY', KEYS[7], 'video', 1)
-  n = 1
-end
-redis.call('HSET', KEYS[1], 'attempt', attempt)
-redis.call('HINCRBY', KEYS[6], ARGV[2], n)
-if redis.call('ZSCORE', KEYS[8], ARGV[2]) then redis.call('ZINCRBY', KEYS[8], n, ARGV[2]) end
-local status = redis.call('HGET', KEYS[3], 'status')
-if status == 'queued' or status == 'requeued' then
-  redis.call('HSET', KEYS[3], 'status', 'active', 'updated', ARGV[8])
-end
-return {1, attempt}
-`,
-);
 
 /**
  * recordCompletion: marks frames completed (each once), counts them on the job, completes the

@@ -53,6 +53,13 @@ export class Keys {
   served() {
     return `${this.root}:sched:served`;
   }
+  /**
+   * Sorted set: runnable jobs that may have frames in line, best first (priority, then frames
+   * served, then id; see READY_SCORE in adapters/bullmq/claim-script.ts): what a claim walks.
+   */
+  ready() {
+    return `${this.root}:sched:ready`;
+  }
   /** Sorted set: runnable job id → frames served (the least-served lookup of `setRunnable`). */
   servedRank() {
     return `${this.root}:sched:served-rank`;

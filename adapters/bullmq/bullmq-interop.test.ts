@@ -1,0 +1,77 @@
+import { Job as BullJob, Worker } from "bullmq";
+import { afterEach, describe, expect, it } from "vitest";
+import { createTestFarm, exampleJob, type TestFarm } from "../../test/support/farm.js";
+
+const open: TestFarm[] = [];
+afterEach(async () => {
+  for (const t of open.reverse()) await t.close();
+  open.length = 0;
+});
+
+const caps = { sessionId: "s1", taskTypes: ["blender"], device: "any" as const };
+
+/**
+ * The claim script takes frames the way BullMQ's `moveToActive` does (claim-script.ts): BullMQ's
+ * own view of the queue and its own scripts must agree with it, or an upgrade of BullMQ broke it.
+ */
+describe("frames claimed by the claim script, seen and moved by BullMQ", () => {
+  it("are active under the lease's lock, next to frames a BullMQ Worker takes and completes", async () => {
+    const t = createTestFarm("interop", { SWEEP_INTERVAL: "1h" });
+    open.push(t);
+    const job = await t.farm.jobs.submit(exampleJob(t.storageRoot, { frames: "1-4", chunk_size: 2 }));
+    const got = await t.farm.work.claim({ caps, maxFrames: 2, leaseMs: 60_000 });
+    expect(got?.lease.frames).toEqual([1, 2]);
+    const lease = got?.lease as NonNullable<typeof got>["lease"];
+    const queue = t.farm.scheduler.queues.queue(job.id);
+    expect(await queue.getJobCounts("active", "prioritized", "wait")).toEqual({ active: 2, prioritized: 2, wait: 0 });
+    const f0 = (await BullJob.fromId(queue, "f0")) as BullJob;
+    expect(await f0.getState()).toBe("active");
+    expect(await t.redis.get(`${t.farm.keys.bull(job.id, "f0")}:lock`)).toBe(lease.id);
+    expect(await t.redis.pttl(`${t.farm.keys.bull(job.id, "f0")}:lock`)).toBeGreaterThan(50_000);
+    expect(f0.attemptsStarted).toBe(1);
+    expect(f0.processedOn).toBeGreaterThan(0);
+
+    // A plain BullMQ Worker on the same queue takes the next frame in order, and completes it.
+    const worker = new Worker(t.farm.keys.queueName(job.id), null, {
+      connection: t.redis,
+      prefix: t.farm.keys.root,
+      autorun: false,
+    });
+    try {
+      const next = await worker.getNextJob("bare-token", { block: false });
+      expect(next?.id).toBe("f2");
+      await next?.moveToCompleted("done", "bare-token", false);
+    } finally {
+      await worker.close(true);
+    }
+    // BullMQ's extendLocks and moveToCompleted accept the lease id as the frames' token.
+    expect(await t.farm.scheduler.extend(lease.id, "s1", 120_000)).toBe(true);
+    expect(await t.redis.pttl(`${t.farm.keys.bull(job.id, "f1")}:lock`)).toBeGreaterThan(100_000);
+    const res = await t.farm.work.complete(lease.id, "s1");
+    expect(res.completed).toEqual([1, 2]);
+    expect(await queue.getJobCounts("active", "prioritized", "completed")).toEqual({
+      active: 0,
+      prioritized: 1,
+      completed: 0,
+    });
+    expect(await BullJob.fromId(queue, "f0")).toBeUndefined();
+  });
+
+  it("go back in line by BullMQ's stalled check when the lock runs out, to their old place", async () => {
+    const t = createTestFarm("interop-stall", { SWEEP_INTERVAL: "1h" });
+    open.push(t);
+    const job = await t.farm.jobs.submit(exampleJob(t.storageRoot, { frames: "1-3", chunk_size: 1 }));
+    const got = await t.farm.work.claim({ caps, maxFrames: 1, leaseMs: 100 });
+    expect(got?.lease.frames).toEqual([1]);
+    await new Promise((r) => setTimeout(r, 200));
+    const queue = t.farm.scheduler.queues.queue(job.id);
+    // Two passes of BullMQ's check (mark, then move what is still unlocked), as the sweep runs it.
+    for (let pass = 0; pass < 2; pass++) {
+      await t.redis.del(t.farm.keys.bull(job.id, "stalled-check"));
+      await t.farm.scheduler.sweep();
+    }
+    expect(await (await BullJob.fromId(queue, "f0"))?.getState()).toBe("waiting");
+    const again = await t.farm.work.claim({ caps: { ...caps, sessionId: "s2" }, maxFrames: 1, leaseMs: 60_000 });
+    expect(again?.lease.frames).toEqual([1]);
+  });
+});

@@ -1,0 +1,252 @@
+import { LuaScript } from "../redis/lua-script.js";
+
+/**
+ * Score of a job in the ready index: higher priority first, then fewest frames served (fair
+ * share), then job id (Redis orders equal scores by member). Priorities are 0..1,000,000.
+ */
+export const READY_SCORE = `
+local function readyScore(prio, served)
+  local p = math.max(0, math.min(1000000, tonumber(prio) or 0))
+  local s = math.max(0, math.min(4294967295, tonumber(served) or 0))
+  return (1000000 - p) * 4294967296 + s
+end
+`;
+
+/**
+ * claimWork: one whole claim, atomically: picks the job (priority, fair share, capabilities,
+ * blocklist), takes the frames from the head of its BullMQ queue, keeps the run of consecutive
+ * frames the session may do, gives the others back to their places, locks the kept ones under
+ * the lease id for the lease's duration and records the lease. Nothing of a claim can run
+ * without the rest, and an answer lost with the connection leaves a recorded lease whose id the
+ * caller knows (it gives it back).
+ *
+ * The frames are taken the way BullMQ's `moveToActive` takes a job of a queue that has no rate
+ * limiter, no delayed jobs and no paused state (the farm uses none): `RPOPLPUSH wait active`,
+ * else `ZPOPMIN prioritized` + `LPUSH active`; then the lock (`<job>:lock`, PX), `processedOn` and
+ * `ats`, as `prepareJobForProcessing` does. BullMQ's own scripts complete, fail, extend, check
+ * for stalls and retry these frames as they would a Worker's (adapters/bullmq/bullmq-interop.test.ts
+ * holds the two to each other). Not written: the `active` event (nobody reads the queue's event
+ * stream) and the worker marker (no blocking worker waits on these queues).
+ *
+ * The job is found in the ready index (`{bw}:sched:ready`: runnable jobs that may have frames in
+ * line, by READY_SCORE), walked from the best; a job found with nothing in line leaves the index
+ * (whoever puts frames back puts it back, `markReady`). At most `scan` jobs are looked at and
+ * `candidates` tried, so a claim's cost does not grow with the number of jobs.
+ *
+ * A frame taken that stalled too often (BullMQ's deferred failure `defa`) or that the farm's books
+ * already hold completed or failed (its BullMQ step was lost) is set aside, locked under
+ * `<lease id>:x`, for the caller to settle in BullMQ.
+ *
+ * KEYS[1] ready zset, KEYS[2] runnable zset, KEYS[3] served hash, KEYS[4] served-rank zset,
+ * KEYS[5] engaged zset, KEYS[6] session leases set
+ * ARGV[1] key root, ARGV[2] session id, ARGV[3] task types (comma list), ARGV[4] device, ARGV[5]
+ * ram KB (-1 unknown), ARGV[6] vram bytes (-1 unknown), ARGV[7] render seconds max (-1 none),
+ * ARGV[8] candidates, ARGV[9] frames per claim (0: the job's chunk size), ARGV[10] lease id,
+ * ARGV[11] now ms, ARGV[12] now ISO, ARGV[13] lease ms, ARGV[14] scan limit
+ * Returns {1, jobId, phase, taskType, frames, indices, attempt, aside} or {0, aside}; aside is a
+ * list of `jobId|bullId|letter` (d deferred failure, c completed, f failed).
+ */
+export const claimWork = new LuaScript(
+  "claimWork",
+  `${READY_SCORE}
+local root = ARGV[1]
+local sid = ARGV[2]
+local types = {}
+for t in string.gmatch(ARGV[3], '[^,]+') do types[t] = true end
+local device = ARGV[4]
+local ram = tonumber(ARGV[5])
+local vram = tonumber(ARGV[6])
+local rtime = tonumber(ARGV[7])
+local candidates = tonumber(ARGV[8])
+local perClaim = tonumber(ARGV[9])
+local leaseId = ARGV[10]
+local nowMs = tonumber(ARGV[11])
+local nowIso = ARGV[12]
+local leaseMs = tonumber(ARGV[13])
+local scan = tonumber(ARGV[14])
+local aside = {}
+local drop = {}
+
+local function eligible(jid)
+  local s = redis.call('HMGET', root .. ':sched:' .. jid, 'tasktype', 'device', 'ram', 'vram', 'time', 'phase')
+  if s[1] == false or types[s[1]] ~= true then return nil end
+  if s[2] == 'gpu' and device == 'cpu' then return nil end
+  if s[2] == 'cpu' and device == 'gpu' then return nil end
+  if ram >= 0 and tonumber(s[3] or '0') > 0 and ram < tonumber(s[3]) then return nil end
+  if vram >= 0 and device ~= 'cpu' and tonumber(s[4] or '0') > 0 and vram < tonumber(s[4]) then return nil end
+  if rtime >= 0 and tonumber(s[5] or '0') > 0 and rtime < tonumber(s[5]) then return nil end
+  if redis.call('SISMEMBER', root .. ':sched:' .. jid .. ':block', sid) == 1 then return nil end
+  return s
+end
+
+local function lock(q, id, token, ms)
+  redis.call('SET', q .. id .. ':lock', token, 'PX', ms)
+  redis.call('HSET', q .. id, 'processedOn', nowMs)
+  redis.call('HINCRBY', q .. id, 'ats', 1)
+end
+
+local function takeFrom(jid, s)
+  local q = root .. ':job-' .. jid .. ':'
+  local phase = s[6] or 'render'
+  local failedList = redis.call('SMEMBERS', root .. ':sched:' .. jid .. ':sfail:' .. sid)
+  local failedBefore = {}
+  for _, x in ipairs(failedList) do failedBefore[tonumber(x)] = true end
+  local maxFrames = perClaim
+  if maxFrames <= 0 then maxFrames = math.max(1, tonumber(redis.call('HGET', root .. ':job:' .. jid, 'chunk') or '1') or 1) end
+  local want = maxFrames + #failedList
+  if phase == 'video' then want = 1 end
+  local states = root .. ':job:' .. jid .. ':frames'
+  local got = {}
+  for n = 1, want do
+    local id = redis.call('RPOPLPUSH', q .. 'wait', q .. 'active')
+    while id and string.sub(id, 1, 2) == '0:' do
+      redis.call('LREM', q .. 'active', 1, id)
+      id = redis.call('RPOPLPUSH', q .. 'wait', q .. 'active')
+    end
+    local from = 'w'
+    if not id then
+      local z = redis.call('ZPOPMIN', q .. 'prioritized')
+      if #z == 0 then
+        redis.call('DEL', q .. 'pc')
+        break
+      end
+      id = z[1]
+      from = z[2]
+      redis.call('LPUSH', q .. 'active', id)
+    end
+    local h = redis.call('HMGET', q .. id, 'data', 'defa')
+    if h[1] == false then
+      redis.call('LREM', q .. 'active', 1, id)
+    else
+      local d = cjson.decode(h[1])
+      table.insert(got, {id = id, from = from, i = tonumber(d.i) or -1, f = tonumber(d.f) or -1, defa = h[2]})
+    end
+  end
+  local keep, back = {}, {}
+  table.sort(got, function(a, b) return a.i < b.i end)
+  for _, g in ipairs(got) do
+    local letter = nil
+    if g.defa then letter = 'd'
+    elseif g.id ~= 'video' then
+      local st = redis.call('HGET', states, tostring(g.i))
+      if st then
+        local c = string.sub(st, 1, 1)
+        if c == 'c' or c == 'f' then letter = c end
+      end
+    end
+    if letter then
+      lock(q, g.id, leaseId .. ':x', 60000)
+      table.insert(aside, jid .. '|' .. g.id .. '|' .. letter)
+    elseif phase == 'video' then
+      if g.id == 'video' and #keep == 0 then table.insert(keep, g) else table.insert(back, g) end
+    else
+      local last = keep[#keep]
+      if g.id ~= 'video' and not failedBefore[g.i] and #keep < maxFrames and (last == nil or last.i + 1 == g.i) then
+        table.insert(keep, g)
+      else
+        table.insert(back, g)
+      end
+    end
+  end
+  for k = #back, 1, -1 do
+    local g = back[k]
+    redis.call('LREM', q .. 'active', 1, g.id)
+    if g.from == 'w' then redis.call('RPUSH', q .. 'wait', g.id) else redis.call('ZADD', q .. 'prioritized', g.from, g.id) end
+  end
+  if redis.call('LLEN', q .. 'wait') + redis.call('ZCARD', q .. 'prioritized') == 0 then table.insert(drop, jid) end
+  if #keep == 0 then return nil end
+
+  local frames, indices = {}, {}
+  for _, g in ipairs(keep) do
+    lock(q, g.id, leaseId, leaseMs)
+    if phase ~= 'video' then
+      table.insert(frames, g.f)
+      table.insert(indices, g.i)
+    end
+  end
+  local lease = root .. ':lease:' .. leaseId
+  local job = root .. ':job:' .. jid
+  redis.call('HSET', lease, 'id', leaseId, 'job', jid, 'session', sid, 'phase', phase,
+    'frames', table.concat(frames, ','), 'indices', table.concat(indices, ','), 'tasktype', s[1],
+    'created', nowIso, 'updated', nowIso, 'leasems', leaseMs, 'state', 'active')
+  redis.call('SADD', KEYS[6], leaseId)
+  redis.call('ZADD', root .. ':job:' .. jid .. ':leases', nowMs, leaseId)
+  local attempts = root .. ':job:' .. jid .. ':attempts'
+  local attempt = 0
+  local n = #indices
+  for _, idx in ipairs(indices) do
+    redis.call('HSET', states, idx, 'a|' .. sid .. '|' .. leaseId .. '|' .. nowMs)
+    attempt = math.max(attempt, redis.call('HINCRBY', attempts, idx, 1))
+  end
+  if phase == 'video' then
+    redis.call('HSET', job, 'videostate', 'active')
+    attempt = redis.call('HINCRBY', attempts, 'video', 1)
+    n = 1
+  end
+  redis.call('HSET', lease, 'attempt', attempt)
+  local served = redis.call('HINCRBY', KEYS[3], jid, n)
+  if redis.call('ZSCORE', KEYS[4], jid) then redis.call('ZINCRBY', KEYS[4], n, jid) end
+  local prio = redis.call('ZSCORE', KEYS[2], jid)
+  if prio and redis.call('ZSCORE', KEYS[1], jid) then redis.call('ZADD', KEYS[1], readyScore(prio, served), jid) end
+  redis.call('ZADD', KEYS[5], nowMs, jid)
+  redis.call('HSET', root .. ':sched:' .. jid, 'lastclaim', nowMs)
+  local status = redis.call('HGET', job, 'status')
+  if status == 'queued' or status == 'requeued' then redis.call('HSET', job, 'status', 'active', 'updated', nowIso) end
+  return {1, jid, phase, s[1], table.concat(frames, ','), table.concat(indices, ','), attempt}
+end
+
+local result = nil
+local examined, tried, cursor = 0, 0, 0
+while result == nil and examined < scan and tried < candidates do
+  local ids = redis.call('ZRANGE', KEYS[1], cursor, cursor + 31)
+  if #ids == 0 then break end
+  for _, jid in ipairs(ids) do
+    examined = examined + 1
+    local s = eligible(jid)
+    if s then
+      local q = root .. ':job-' .. jid .. ':'
+      if redis.call('LLEN', q .. 'wait') + redis.call('ZCARD', q .. 'prioritized') == 0 then
+        table.insert(drop, jid)
+      else
+        tried = tried + 1
+        result = takeFrom(jid, s)
+        if result then break end
+      end
+    end
+    if tried >= candidates or examined >= scan then break end
+  end
+  cursor = cursor + #ids
+end
+for _, jid in ipairs(drop) do
+  -- Re-checked: a job that still has frames in line stays (the claim may have given some back).
+  local q = root .. ':job-' .. jid .. ':'
+  if redis.call('LLEN', q .. 'wait') + redis.call('ZCARD', q .. 'prioritized') == 0 then redis.call('ZREM', KEYS[1], jid) end
+end
+if result then
+  table.insert(result, aside)
+  return result
+end
+return {0, aside}
+`,
+);
+
+/**
+ * markReady: puts a runnable job (back) in the ready index, at its priority and frames served;
+ * called by whatever puts frames in line (enqueue, fill, release, retry, stall, requeue, video).
+ * Idempotent; a job that is not runnable is left out.
+ *
+ * KEYS[1] ready zset, KEYS[2] runnable zset, KEYS[3] served hash
+ * ARGV[1] job id
+ */
+export const markReady = new LuaScript(
+  "markReady",
+  `${READY_SCORE}
+local prio = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not prio then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 0
+end
+redis.call('ZADD', KEYS[1], readyScore(prio, redis.call('HGET', KEYS[3], ARGV[1])), ARGV[1])
+return 1
+`,
+);
