@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { routePath } from "hono/route";
+import { dashboardRoutes } from "../../adapters/dashboard/app.js";
 import { flamencoApi } from "../../adapters/flamenco/app.js";
 import { errorJson } from "../../adapters/flamenco/errors.js";
 import { taskLogRoutes } from "../../adapters/flamenco/tasks.js";
@@ -19,7 +20,7 @@ import { type AppEnv, protocolOf } from "./http-env.js";
 import { Metrics } from "./metrics.js";
 
 /** Route groups mounted under `/api` next to the job API (each protocol part adds its own). */
-const flamencoGroups: Array<(farm: Farm) => Hono> = [workerRoutes, workerMgtRoutes, taskLogRoutes];
+const flamencoGroups: Array<(farm: Farm) => Hono> = [workerRoutes, workerMgtRoutes, taskLogRoutes, dashboardRoutes];
 
 /** Route groups mounted at the root: SheepIt's PHP-style endpoints. */
 const rootGroups: Array<(farm: Farm) => Hono> = [sheepitRoutes];

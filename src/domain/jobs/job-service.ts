@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { FarmError, invalid } from "../errors.js";
+import { type FarmEvents, noFarmEvents } from "../events.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import type { FarmStorage } from "../storage.js";
 import type { Job, JobDefinition, JobStatus } from "./job.js";
@@ -48,6 +49,8 @@ export class JobService {
     private readonly opts: JobServiceOptions,
     /** Which unfinished job renders to which frame paths (none: not checked). */
     private readonly claims?: OutputClaims,
+    /** Where changes are told to live views (the dashboard). */
+    private readonly events: FarmEvents = noFarmEvents,
   ) {}
 
   /** Validates and compiles a job, puts its frames in line and answers it `queued`. */
@@ -89,6 +92,7 @@ export class JobService {
     });
     await this.scheduler.enqueueJob(job, compiled.frames);
     await this.store.transition(job.id, "queued", { from: ["under-construction"] });
+    this.events.publish({ type: "job", jobId: job.id });
     const stored = await this.store.get(job.id);
     if (!stored) throw new FarmError("storage", "the job vanished while it was being submitted");
     return stored;
@@ -195,6 +199,7 @@ export class JobService {
     if (!(await this.store.setPriority(id, priority))) throw new FarmError("not-found", `no job ${id}`);
     const job = await this.get(id);
     if (runnableStatuses.has(job.status)) await this.scheduler.setRunnable(id, true);
+    this.events.publish({ type: "job", jobId: id });
     return job;
   }
 
@@ -206,6 +211,7 @@ export class JobService {
     await this.scheduler.removeJob(id);
     await this.store.delete(id);
     await this.releaseFramePaths(job);
+    this.events.publish({ type: "job-deleted", jobId: id });
   }
 
   /** The job's tasks (leases), newest first. */
@@ -219,6 +225,13 @@ export class JobService {
    * failure threshold, completed when all is done). Called after every change of a frame.
    */
   async rollUp(jobId: string): Promise<JobStatus | null> {
+    const status = await this.rollUpOnce(jobId);
+    // Every change of a frame ends here: live views hear of it once the status is settled.
+    if (status !== null) this.events.publish({ type: "job", jobId });
+    return status;
+  }
+
+  private async rollUpOnce(jobId: string): Promise<JobStatus | null> {
     const job = await this.store.get(jobId);
     if (!job) return null;
     const next = rollUpStatus(job, this.opts.jobFailPercent);
@@ -268,6 +281,7 @@ export class JobService {
       reason: `the job is no longer safe to hand out: ${why}`,
     });
     await this.scheduler.releaseJob(job.id);
+    this.events.publish({ type: "job", jobId: job.id });
     return false;
   }
 }
