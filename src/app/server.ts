@@ -12,6 +12,7 @@ import { jsonBodyCap } from "../../adapters/http/body-caps.js";
 import { clientAborted } from "../../adapters/http/client-aborted.js";
 import { clientOrigin } from "../../adapters/http/client-origin.js";
 import { controlAuth } from "../../adapters/http/control-auth.js";
+import { webRoutes } from "../../adapters/http/web-files.js";
 import { sheepitRoutes } from "../../adapters/sheepit/app.js";
 import { sheepitBodyCaps, sheepitFallback, sheepitXmlErrors } from "../../adapters/sheepit/fallback.js";
 import { controlTokensOf } from "./control.js";
@@ -99,6 +100,8 @@ export function createHttpApp(farm: Farm) {
   app.route("/api/v3", flamencoV3Api(farm));
   app.route("/api", flamencoApi(farm, flamencoGroups));
   for (const group of rootGroups) app.route("/", group(farm));
+  // The web dashboard's page and bundle (its data comes through the guarded API).
+  app.route("/", webRoutes());
   app.route("/", sheepitFallback());
 
   app.notFound((c) => errorJson(c, 404, `no route ${c.req.method} ${c.req.path}`));
