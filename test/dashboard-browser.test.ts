@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -57,8 +56,10 @@ async function post(url: string, body: unknown) {
 /** Counts of each frame-state colour drawn on the job's canvas (read from its pixels). */
 async function gridColours(page: Page): Promise<Record<string, number>> {
   return page.evaluate(() => {
-    const c = document.querySelector("canvas.frame-grid") as HTMLCanvasElement;
-    const ctx = c.getContext("2d") as CanvasRenderingContext2D;
+    // Runs in the page (DOM types are not part of the gateway's type check).
+    // biome-ignore lint/suspicious/noExplicitAny: the page's own globals
+    const c = (globalThis as any).document.querySelector("canvas.frame-grid");
+    const ctx = c.getContext("2d");
     const cell = Number(c.dataset.cell);
     const perRow = Number(c.dataset.perRow);
     const names: Record<string, string> = { "63,185,80": "done", "224,165,38": "active", "58,63,75": "queued" };
