@@ -88,6 +88,7 @@ export function buildOpenApi(): JsonSchema {
       { name: "jobs", description: "Job & task queries, submission, and management." },
       { name: "worker", description: "API for Flamenco Workers to communicate with the Manager." },
       { name: "worker-mgt", description: "Worker management." },
+      { name: "dashboard", description: "The web dashboard's views and live event stream (Bellwether's own)." },
     ],
     paths,
     components: {

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { dashboardOperations } from "../dashboard/operations.js";
 import { ErrorBody, FlamencoVersion, SecurityError } from "./common.js";
 import { JobPriorityChange, JobStatusChange, JobsQueryResult, JobTasksSummary, Task } from "./job-control.js";
 import { AvailableJobTypes, Job, SubmittedJob } from "./jobs.js";
@@ -38,7 +39,7 @@ export interface Operation {
   path: string;
   operationId: string;
   summary: string;
-  tag: "meta" | "jobs" | "worker" | "worker-mgt";
+  tag: "meta" | "jobs" | "worker" | "worker-mgt" | "dashboard";
   /** True for worker calls (HTTP Basic, worker UUID + secret). */
   workerAuth?: boolean;
   params?: OperationParam[];
@@ -321,6 +322,7 @@ export const operations: Operation[] = [
     responses: { "204": noBody("Requested"), "400": error("Malformed request"), "404": error("No such worker") },
     inSpec: false,
   },
+  ...dashboardOperations,
 ];
 
 function authErrors(): Record<string, OperationResponse> {

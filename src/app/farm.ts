@@ -1,10 +1,12 @@
 import type { Redis } from "ioredis";
 import { BullmqScheduler } from "../../adapters/bullmq/bullmq-scheduler.js";
 import { Keys } from "../../adapters/redis/keys.js";
+import { PublishingSessionStore } from "../../adapters/redis/publishing-session-store.js";
 import { RedisAttemptLimiter } from "../../adapters/redis/redis-attempt-limiter.js";
+import { RedisFarmEvents } from "../../adapters/redis/redis-farm-events.js";
 import { RedisJobStore } from "../../adapters/redis/redis-job-store.js";
 import { RedisOutputClaims } from "../../adapters/redis/redis-output-claims.js";
-import { RedisSessionStore } from "../../adapters/redis/redis-session-store.js";
+import type { RedisSessionStore } from "../../adapters/redis/redis-session-store.js";
 import { RedisWorkerStore } from "../../adapters/redis/redis-worker-store.js";
 import { FinalOutputMover } from "../../adapters/storage/final-output-mover.js";
 import { StorageRoot } from "../../adapters/storage/storage-root.js";
@@ -34,6 +36,8 @@ export interface Farm {
   workers: WorkerService;
   /** The gateway's own ffmpeg: makes videos no signed-on worker can (GATEWAY_FFMPEG). */
   video: GatewayVideo;
+  /** Change events for live views (the dashboard), through Redis: one subscriber connection per process. */
+  events: RedisFarmEvents;
   /** Resolves when Redis answers and the queues are usable; rejects with the reason otherwise. */
   ready(): Promise<void>;
   /** Runs the periodic checks once (stalled leases, timed-out sessions, video tasks). */
@@ -45,6 +49,7 @@ export interface Farm {
 
 export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
   const keys = new Keys(config.REDIS_PREFIX);
+  const events = new RedisFarmEvents(redis, keys, logger);
   const storage = new StorageRoot(config.storageRoot);
   const scheduler = new BullmqScheduler(
     redis,
@@ -70,9 +75,10 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
     },
     new RedisOutputClaims(redis, keys),
     new FinalOutputMover(redis, keys),
+    events,
   );
-  const work = new WorkService(scheduler, jobs);
-  const sessions = new RedisSessionStore(redis, keys);
+  const work = new WorkService(scheduler, jobs, events);
+  const sessions: RedisSessionStore = new PublishingSessionStore(redis, keys, events);
   scheduler.onProgress((jobId) => {
     jobs.rollUp(jobId).catch((err) => logger.warn({ err, jobId }, "roll-up failed"));
   });
@@ -129,6 +135,7 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
     jobStore,
     workers,
     video,
+    events,
     async ready() {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -156,6 +163,7 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
     async close() {
       await video.close();
       await scheduler.close();
+      await events.close();
     },
   };
 }

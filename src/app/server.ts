@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { routePath } from "hono/route";
+import { dashboardRoutes } from "../../adapters/dashboard/app.js";
 import { flamencoApi } from "../../adapters/flamenco/app.js";
 import { errorJson } from "../../adapters/flamenco/errors.js";
 import { taskLogRoutes } from "../../adapters/flamenco/tasks.js";
@@ -11,6 +12,7 @@ import { jsonBodyCap } from "../../adapters/http/body-caps.js";
 import { clientAborted } from "../../adapters/http/client-aborted.js";
 import { clientOrigin } from "../../adapters/http/client-origin.js";
 import { controlAuth } from "../../adapters/http/control-auth.js";
+import { webRoutes } from "../../adapters/http/web-files.js";
 import { sheepitRoutes } from "../../adapters/sheepit/app.js";
 import { sheepitBodyCaps, sheepitFallback, sheepitXmlErrors } from "../../adapters/sheepit/fallback.js";
 import { controlTokensOf } from "./control.js";
@@ -19,7 +21,7 @@ import { type AppEnv, protocolOf } from "./http-env.js";
 import { Metrics } from "./metrics.js";
 
 /** Route groups mounted under `/api` next to the job API (each protocol part adds its own). */
-const flamencoGroups: Array<(farm: Farm) => Hono> = [workerRoutes, workerMgtRoutes, taskLogRoutes];
+const flamencoGroups: Array<(farm: Farm) => Hono> = [workerRoutes, workerMgtRoutes, taskLogRoutes, dashboardRoutes];
 
 /** Route groups mounted at the root: SheepIt's PHP-style endpoints. */
 const rootGroups: Array<(farm: Farm) => Hono> = [sheepitRoutes];
@@ -98,6 +100,8 @@ export function createHttpApp(farm: Farm) {
   app.route("/api/v3", flamencoV3Api(farm));
   app.route("/api", flamencoApi(farm, flamencoGroups));
   for (const group of rootGroups) app.route("/", group(farm));
+  // The web dashboard's page and bundle (its data comes through the guarded API).
+  app.route("/", webRoutes());
   app.route("/", sheepitFallback());
 
   app.notFound((c) => errorJson(c, 404, `no route ${c.req.method} ${c.req.path}`));

@@ -234,7 +234,7 @@ export class RenderClientService {
     await this.d.sessions.put(session);
     // A restarted machine: its old sessions end now and their frames go back in line at once.
     const same = { login: user.login, machine, hostname: p.hostname ?? "" };
-    for (const old of earlierSessionsOf(same, await this.d.sessions.list("sheepit"), id)) await this.end(old.id);
+    for (const old of earlierSessionsOf(same, await this.d.sessions.list("sheepit"), id)) await this.endSession(old.id);
     return { cookie, session, renderKey };
   }
 
@@ -255,10 +255,11 @@ export class RenderClientService {
   /** Ends the session: its frames go back in line at once. Unknown cookies are ignored. */
   async signOut(cookie: string | undefined): Promise<void> {
     if (!cookie) return;
-    await this.end(sessionIdOf(cookie));
+    await this.endSession(sessionIdOf(cookie));
   }
 
-  private async end(sessionId: string): Promise<void> {
+  /** Ends the session (signed out, timed out, or by an operator from the dashboard). */
+  async endSession(sessionId: string): Promise<void> {
     const s = await this.d.sessions.get(sessionId);
     if (!s || s.protocol !== "sheepit") return;
     await this.d.work.releaseAll(sessionId);
@@ -273,7 +274,7 @@ export class RenderClientService {
     for (const id of ids) {
       const s = await this.d.sessions.get(id);
       if (s?.protocol !== "sheepit") continue;
-      await this.end(id);
+      await this.endSession(id);
       n++;
     }
     return n;

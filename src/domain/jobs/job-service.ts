@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { FarmError, invalid } from "../errors.js";
+import { type FarmEvents, noFarmEvents } from "../events.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import type { FarmStorage } from "../storage.js";
 import type { Job, JobDefinition, JobStatus } from "./job.js";
@@ -53,6 +54,8 @@ export class JobService {
     private readonly claims?: OutputClaims,
     /** Moves a 3.x job's intermediate folder to its final one before it completes (none: no move). */
     mover?: OutputMover,
+    /** Where changes are told to live views (the dashboard). */
+    private readonly events: FarmEvents = noFarmEvents,
   ) {
     this.finalMoves = mover ? new MoveToFinal(store, scheduler, storage, mover) : null;
   }
@@ -97,6 +100,7 @@ export class JobService {
     await this.finalMoves?.track(job);
     await this.scheduler.enqueueJob(job, compiled.frames);
     await this.store.transition(job.id, "queued", { from: ["under-construction"] });
+    this.events.publish({ type: "job", jobId: job.id });
     const stored = await this.store.get(job.id);
     if (!stored) throw new FarmError("storage", "the job vanished while it was being submitted");
     return stored;
@@ -205,6 +209,7 @@ export class JobService {
     if (!(await this.store.setPriority(id, priority))) throw new FarmError("not-found", `no job ${id}`);
     const job = await this.get(id);
     if (runnableStatuses.has(job.status)) await this.scheduler.setRunnable(id, true);
+    this.events.publish({ type: "job", jobId: id });
     return job;
   }
 
@@ -217,6 +222,7 @@ export class JobService {
     await this.store.delete(id);
     await this.finalMoves?.untrack(id);
     await this.releaseFramePaths(job);
+    this.events.publish({ type: "job-deleted", jobId: id });
   }
 
   /** The job's tasks (leases), newest first. */
@@ -230,6 +236,13 @@ export class JobService {
    * failure threshold, completed when all is done). Called after every change of a frame.
    */
   async rollUp(jobId: string): Promise<JobStatus | null> {
+    const status = await this.rollUpOnce(jobId);
+    // Every change of a frame ends here: live views hear of it once the status is settled.
+    if (status !== null) this.events.publish({ type: "job", jobId });
+    return status;
+  }
+
+  private async rollUpOnce(jobId: string): Promise<JobStatus | null> {
     const job = await this.store.get(jobId);
     if (!job) return null;
     const next = rollUpStatus(job, this.opts.jobFailPercent);
@@ -295,6 +308,7 @@ export class JobService {
       reason: `the job is no longer safe to hand out: ${why}`,
     });
     await this.scheduler.releaseJob(job.id);
+    this.events.publish({ type: "job", jobId: job.id });
     return false;
   }
 }

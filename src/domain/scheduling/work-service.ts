@@ -1,4 +1,5 @@
 import { FarmError } from "../errors.js";
+import { type FarmEvents, noFarmEvents } from "../events.js";
 import type { Job } from "../jobs/job.js";
 import type { JobService } from "../jobs/job-service.js";
 import type { ClaimRequest, CompletionResult, FailureResult, Lease } from "./capabilities.js";
@@ -18,20 +19,26 @@ export class WorkService {
   constructor(
     private readonly scheduler: Scheduler,
     private readonly jobs: JobService,
+    /** Where changes are told to live views (the dashboard); frame counts for throughput. */
+    private readonly events: FarmEvents = noFarmEvents,
   ) {}
 
   /** Claims up to `maxFrames` consecutive frames (or a video task) that the session can do. */
   async claim(req: ClaimRequest): Promise<Assignment | null> {
     const lease = await this.scheduler.claim(req);
     if (!lease) return null;
+    let job: Assignment["job"];
     try {
-      return { lease, job: await this.jobs.get(lease.jobId) };
+      job = await this.jobs.get(lease.jobId);
     } catch (err) {
       // The caller never hears of this lease: give it back rather than leave it to run out (or,
       // for a client whose every request extends what it holds, to be kept forever).
       await this.scheduler.release(lease.id, lease.sessionId).catch(() => undefined);
       throw err;
     }
+    this.events.publish({ type: "job", jobId: lease.jobId });
+    this.events.publish({ type: "client", sessionId: req.caps.sessionId });
+    return { lease, job };
   }
 
   /** Leases the session holds now. */
@@ -63,7 +70,9 @@ export class WorkService {
   async complete(leaseId: string, sessionId: string, frames?: number[]): Promise<CompletionResult> {
     const lease = await this.owned(leaseId, sessionId);
     const res = await this.scheduler.complete(lease, frames);
+    if (lease.phase === "render") this.events.countFrames(lease.jobId, sessionId, res.completed.length, 0);
     await this.jobs.rollUp(lease.jobId);
+    this.events.publish({ type: "client", sessionId });
     return res;
   }
 
@@ -71,26 +80,38 @@ export class WorkService {
   async completeLate(leaseId: string, sessionId: string, frame: number): Promise<boolean> {
     const done = await this.scheduler.completeLate(leaseId, sessionId, frame);
     const lease = done ? await this.scheduler.getLease(leaseId) : null;
-    if (lease) await this.jobs.rollUp(lease.jobId);
+    if (lease) {
+      this.events.countFrames(lease.jobId, sessionId, 1, 0);
+      await this.jobs.rollUp(lease.jobId);
+    }
     return done;
   }
 
   async fail(leaseId: string, sessionId: string, reason: string, frames?: number[]): Promise<FailureResult> {
     const lease = await this.owned(leaseId, sessionId);
     const res = await this.scheduler.fail(lease, reason, frames);
+    if (lease.phase === "render") {
+      this.events.countFrames(lease.jobId, sessionId, 0, res.failed.length + res.retried.length);
+    }
     await this.jobs.rollUp(lease.jobId);
+    this.events.publish({ type: "client", sessionId });
     return res;
   }
 
   /** Puts one lease's frames back in line without counting a failure (`canceled`: an operator stopped it). */
-  release(leaseId: string, sessionId: string, state: "released" | "canceled" = "released"): Promise<void> {
-    return this.scheduler.release(leaseId, sessionId, state);
+  async release(leaseId: string, sessionId: string, state: "released" | "canceled" = "released"): Promise<void> {
+    await this.scheduler.release(leaseId, sessionId, state);
+    const lease = await this.scheduler.getLease(leaseId);
+    if (lease) this.events.publish({ type: "job", jobId: lease.jobId });
+    this.events.publish({ type: "client", sessionId });
   }
 
   /** Puts everything the session holds back in line (sign-off, logout, timeout). */
   async releaseAll(sessionId: string): Promise<number> {
     const leases = await this.scheduler.sessionLeases(sessionId);
     for (const l of leases) await this.scheduler.release(l.id, sessionId);
+    for (const jobId of new Set(leases.map((l) => l.jobId))) this.events.publish({ type: "job", jobId });
+    if (leases.length > 0) this.events.publish({ type: "client", sessionId });
     return leases.length;
   }
 }
