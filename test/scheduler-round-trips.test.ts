@@ -157,7 +157,7 @@ describe("Redis round trips of one scheduling decision", () => {
     // One line for the record (docs/architecture.md quotes these figures).
     console.log(
       Object.entries(small)
-        .map(([k, c]) => `${k}: ${c.roundTrips} round trips, ${c.commands.length} commands`)
+        .map(([k, c]) => `${k}: ${c.roundTrips} round trips, ${c.commands.length} commands (${c.commands.join(" ")})`)
         .join("; "),
     );
 
@@ -168,8 +168,9 @@ describe("Redis round trips of one scheduling decision", () => {
       }
     }
     // The bound docs/architecture.md gives: a claim is one script (whatever the chunk), plus the
-    // job's record the WorkService reads for the answer.
-    expect(small.claim1.roundTrips).toBe(2);
+    // job's record the WorkService reads for the answer, plus the dashboard's events (pipelined).
+    expect(small.claim1.roundTrips).toBe(3);
+    expect(small.claim1.commands.filter((c) => c.startsWith("evalsha"))).toHaveLength(1);
     expect(small.claim4.roundTrips).toBe(small.claim1.roundTrips);
     expect(small.claim4.commands).toEqual(small.claim1.commands);
   });
