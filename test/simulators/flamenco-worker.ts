@@ -1,8 +1,17 @@
 import { randomBytes } from "node:crypto";
-import fs from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
-import { execFlamencoCommand } from "./real-exec.js";
+import type {
+  FlamencoWorkerSimOptions,
+  SimCredentials,
+  SimStatus,
+  SimTask,
+  TaskRecord,
+} from "./flamenco-worker-options.js";
+import { SimCommands } from "./sim-commands.js";
+
+export { blenderOutputFile, parseRenderFrames } from "./blender-output.js";
+export type { FlamencoWorkerSimOptions, SimCredentials, SimTask, TaskRecord } from "./flamenco-worker-options.js";
+export { TINY_PNG } from "./tiny-png.js";
 
 /**
  * A Flamenco worker as the real one (Flamenco 3, early 2022) behaves towards its Manager, for
@@ -21,163 +30,10 @@ import { execFlamencoCommand } from "./real-exec.js";
  *   frames and writes a small placeholder at `outputFile`;
  * - `stop()` (and SIGINT, with `handleSigint`) signs off; `kill()` and `crashMidTask` stop dead
  *   without a word, as a crashed machine does.
+ *
+ * Beside it: its options and records (flamenco-worker-options.ts), the commands of a task
+ * (sim-commands.ts), Blender's output names (blender-output.ts).
  */
-
-export interface SimCredentials {
-  id: string;
-  secret: string;
-}
-
-export interface SimTask {
-  uuid: string;
-  job: string;
-  name: string;
-  status: string;
-  priority: number;
-  job_priority: number;
-  job_type: string;
-  task_type: string;
-  commands: Array<{ name: string; parameters: Record<string, unknown> }>;
-}
-
-export interface TaskRecord {
-  task: SimTask;
-  /** Frames rendered (from `--render-frame`). */
-  frames: number[];
-  /** Files written. */
-  files: string[];
-  /** `abandoned`: on a 409; `stopped`: by `stop()` mid-task; `crashed`: by `kill()` or `crashMidTask`. */
-  outcome: "completed" | "failed" | "abandoned" | "stopped" | "crashed";
-  /** Why the task was abandoned: the 409 answer. */
-  reason?: string;
-  started: number;
-  finished: number;
-}
-
-export interface FlamencoWorkerSimOptions {
-  url: string;
-  nickname?: string;
-  platform?: string;
-  taskTypes?: string[];
-  software?: string;
-  /** Credentials from an earlier run: the worker does not register again. */
-  credentials?: SimCredentials;
-  /** Time one frame (or an echo/sleep/video command) takes; 0 for instant renders. */
-  renderDelayMs?: number;
-  /** Dies without a word (no more requests, no sign-off) after the first frame of such a task. */
-  crashMidTask?: boolean | ((task: SimTask) => boolean);
-  /** Reports such tasks as failed instead of running them. */
-  failTask?: (task: SimTask) => boolean;
-  /** First wait after a 204; it grows by half each time up to `pollMaxMs`. */
-  pollMinMs?: number;
-  pollMaxMs?: number;
-  /** How often an asleep worker asks `GET /state`. */
-  asleepPollMs?: number;
-  /** Wait after a failed call. */
-  retryMs?: number;
-  /** Pause after each task (the real worker's rate limiting). */
-  taskGapMs?: number;
-  /** Write frame files (off for benchmarks that measure the gateway only). */
-  writeFiles?: boolean;
-  /**
-   * Run `blender-render` and `frames-to-video` for real, as the real worker does (the system
-   * Blender and ffmpeg; see real-exec.ts), instead of writing placeholder files.
-   */
-  realExec?: boolean;
-}
-
-type SimStatus = "offline" | "starting" | "awake" | "asleep" | "error" | "shutdown" | "testing";
-
-/** A 1×1 grey PNG. */
-export const TINY_PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==",
-  "base64",
-);
-
-/** File extensions Blender gives each `--render-format`. */
-const BLENDER_EXTENSIONS: Record<string, string> = {
-  PNG: ".png",
-  JPEG: ".jpg",
-  BMP: ".bmp",
-  TGA: ".tga",
-  TARGA: ".tga",
-  RAWTGA: ".tga",
-  TARGA_RAW: ".tga",
-  IRIS: ".rgb",
-  JP2: ".jp2",
-  JPEG2000: ".jp2",
-  TIFF: ".tif",
-  EXR: ".exr",
-  OPEN_EXR: ".exr",
-  OPEN_EXR_MULTILAYER: ".exr",
-  MULTILAYER: ".exr",
-  HDR: ".hdr",
-  CINEON: ".cin",
-  DPX: ".dpx",
-  WEBP: ".webp",
-};
-
-/** printf's `%.*d`: at least `digits` digits, the sign in front. */
-function printfPrecision(n: number, digits: number): string {
-  const body = Math.abs(n).toString();
-  return (n < 0 ? "-" : "") + "0".repeat(Math.max(0, digits - body.length)) + body;
-}
-
-/**
- * The file Blender writes for one frame (BLI_path_frame + the format's extension): `#` runs count
- * only in the file name (a `/` or `\` after them voids them); the last run becomes the frame
- * number with at least that many digits; a name without `#` gets `####` appended; the extension
- * is added unless the name already ends with it.
- */
-export function blenderOutputFile(renderOutput: string, frame: number, format: string): string {
-  let start = -1;
-  let end = -1;
-  for (let i = 0; i < renderOutput.length; i++) {
-    const ch = renderOutput[i];
-    if (ch === "/" || ch === "\\") {
-      start = -1;
-      end = -1;
-    } else if (ch === "#") {
-      start = i;
-      end = i;
-      while (renderOutput[end] === "#") end++;
-      i = end - 1;
-    }
-  }
-  const named =
-    start < 0
-      ? `${renderOutput}${printfPrecision(frame, 4)}`
-      : renderOutput.slice(0, start) + printfPrecision(frame, end - start) + renderOutput.slice(end);
-  const ext = BLENDER_EXTENSIONS[format.toUpperCase()] ?? "";
-  return ext && !named.toLowerCase().endsWith(ext) ? named + ext : named;
-}
-
-/** Blender's `--render-frame`: comma-separated frames and `A..B` ranges. */
-export function parseRenderFrames(spec: string): number[] {
-  const out: number[] = [];
-  for (const part of spec.split(",")) {
-    const m = /^\s*(-?\d+)(?:\.\.(-?\d+))?\s*$/.exec(part);
-    if (!m) throw new Error(`bad --render-frame "${spec}"`);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    for (let f = a; f <= b; f++) out.push(f);
-  }
-  return out;
-}
-
-/** Files matching a `dir/*.ext`-style glob (only `*` and `?` in the last part). */
-async function globFiles(pattern: string): Promise<string[]> {
-  const dir = path.dirname(pattern);
-  const re = new RegExp(
-    `^${path
-      .basename(pattern)
-      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, ".*")
-      .replace(/\?/g, ".")}$`,
-  );
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
-  return names.filter((n) => re.test(n)).map((n) => path.join(dir, n));
-}
 
 class Abandon extends Error {}
 class Crash extends Error {}
@@ -201,6 +57,7 @@ export class FlamencoWorkerSim {
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
   private crashed = false;
+  private readonly commands: SimCommands;
 
   constructor(options: FlamencoWorkerSimOptions) {
     this.url = options.url.replace(/\/+$/, "");
@@ -223,6 +80,14 @@ export class FlamencoWorkerSim {
       writeFiles: options.writeFiles ?? true,
       realExec: options.realExec,
     };
+    this.commands = new SimCommands({
+      opts: this.opts,
+      update: (task, body) => this.update(task, body),
+      sleep: (ms) => this.sleep(ms),
+      checkAlive: () => this.checkAlive(),
+      crashes: (task) => this.crashes(task),
+      die: () => this.die(),
+    });
   }
 
   get running(): boolean {
@@ -375,7 +240,7 @@ export class FlamencoWorkerSim {
           activity: `running ${cmd.name}`,
           log: `going to run: ${cmd.name} ${JSON.stringify(cmd.parameters)}\n`,
         });
-        const error = await this.runCommand(task, cmd, record);
+        const error = await this.commands.runCommand(task, cmd, record);
         if (error) {
           record.outcome = "failed";
           await this.update(task, { taskStatus: "failed", activity: error, log: `Error: ${error}\n` });
@@ -393,97 +258,6 @@ export class FlamencoWorkerSim {
     } finally {
       record.finished = Date.now();
     }
-  }
-
-  /** Runs one command; returns an error message when it fails. */
-  private async runCommand(
-    task: SimTask,
-    cmd: SimTask["commands"][number],
-    record: TaskRecord,
-  ): Promise<string | null> {
-    const p = cmd.parameters;
-    if (this.opts.realExec && (cmd.name === "blender-render" || cmd.name === "frames-to-video")) {
-      return this.runForReal(task, cmd, record);
-    }
-    switch (cmd.name) {
-      case "blender-render": {
-        const args = Array.isArray(p.args) ? p.args.map(String) : [];
-        const arg = (flag: string) => {
-          const i = args.indexOf(flag);
-          return i >= 0 ? args[i + 1] : undefined;
-        };
-        const output = arg("--render-output");
-        const format = arg("--render-format") ?? "PNG";
-        const frameSpec = arg("--render-frame");
-        if (typeof p.exe !== "string" || !p.exe || typeof p.blendfile !== "string" || !output || !frameSpec) {
-          return `blender-render: missing exe, blendfile, --render-output or --render-frame`;
-        }
-        for (const frame of parseRenderFrames(frameSpec)) {
-          await this.sleep(this.opts.renderDelayMs);
-          this.checkAlive();
-          const file = blenderOutputFile(output, frame, format);
-          if (this.opts.writeFiles) {
-            await fs.mkdir(path.dirname(file), { recursive: true });
-            await fs.writeFile(file, TINY_PNG);
-          }
-          record.frames.push(frame);
-          record.files.push(file);
-          if (this.crashes(task)) throw this.die();
-          await this.update(task, { activity: `rendered frame ${frame}`, log: `Fra:${frame} | Saved: '${file}'\n` });
-        }
-        return null;
-      }
-      case "frames-to-video": {
-        const { inputGlob, outputFile } = p;
-        if (typeof p.exe !== "string" || typeof inputGlob !== "string" || typeof outputFile !== "string") {
-          return "frames-to-video: missing exe, inputGlob or outputFile";
-        }
-        await this.sleep(this.opts.renderDelayMs);
-        this.checkAlive();
-        const inputs = this.opts.writeFiles ? await globFiles(inputGlob) : ["(not checked)"];
-        if (inputs.length === 0) return `${inputGlob}: no such file or directory`;
-        if (this.opts.writeFiles) {
-          await fs.mkdir(path.dirname(outputFile), { recursive: true });
-          await fs.writeFile(outputFile, `placeholder video of ${inputs.length} frames at ${String(p.fps)} fps\n`);
-        }
-        record.files.push(outputFile);
-        await this.update(task, { log: `ffmpeg: wrote ${outputFile} from ${inputs.length} frames\n` });
-        return null;
-      }
-      case "echo":
-        await this.update(task, { log: `${String(p.message)}\n` });
-        return null;
-      case "sleep":
-        await this.sleep(this.opts.renderDelayMs);
-        this.checkAlive();
-        return null;
-      default:
-        return `unknown command ${cmd.name}`;
-    }
-  }
-
-  /** `realExec`: runs the command as the real worker does, and records what it rendered. */
-  private async runForReal(
-    task: SimTask,
-    cmd: SimTask["commands"][number],
-    record: TaskRecord,
-  ): Promise<string | null> {
-    const p = cmd.parameters;
-    this.checkAlive();
-    const error = await execFlamencoCommand(cmd.name, p, (text) => this.update(task, { log: text }));
-    this.checkAlive();
-    if (error) return error;
-    if (cmd.name === "frames-to-video") {
-      record.files.push(String(p.outputFile));
-      return null;
-    }
-    const args = Array.isArray(p.args) ? p.args.map(String) : [];
-    const arg = (flag: string) => args[args.indexOf(flag) + 1] ?? "";
-    for (const frame of parseRenderFrames(arg("--render-frame"))) {
-      record.frames.push(frame);
-      record.files.push(blenderOutputFile(arg("--render-output"), frame, arg("--render-format") || "PNG"));
-    }
-    return null;
   }
 
   private crashes(task: SimTask): boolean {

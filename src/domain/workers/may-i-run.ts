@@ -1,7 +1,7 @@
 import { isFarmError } from "../errors.js";
 import type { JobService } from "../jobs/job-service.js";
 import type { WorkService } from "../scheduling/work-service.js";
-import { mayKeepRunning } from "./worker-service.js";
+import { mayKeepRunning } from "./may-keep-running.js";
 import type { WorkerStore } from "./worker-store.js";
 
 /** Whether a worker may go on running a task (Flamenco 3's `may-i-run`). */

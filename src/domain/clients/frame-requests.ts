@@ -1,0 +1,181 @@
+import type { Job } from "../jobs/job.js";
+import { finalStatuses } from "../jobs/job.js";
+import { SIMPLE_BLENDER_RENDER } from "../jobs/job-types.js";
+import type { Capabilities, Lease } from "../scheduling/capabilities.js";
+import { blenderScript } from "./blender-script.js";
+import { reason } from "./client-errors.js";
+import type { ClientSessions } from "./client-sessions.js";
+import type { FarmStats, FarmStatsCache } from "./farm-stats.js";
+import { padFrame } from "./frame-text.js";
+import { signFrameToken } from "./frame-token.js";
+import type { JobArchive, Renderer } from "./ports.js";
+import type { RenderClientDeps, RenderClientOptions } from "./render-client-options.js";
+
+/** What a SheepIt client sends to `request-job.php`. */
+export interface FrameRequest {
+  /** 0 CPU or GPU, 1 CPU only, 2 GPU only. */
+  computeMethod: 0 | 1 | 2;
+  cores?: number;
+  ramKb?: number;
+  /** Seconds; 0 or negative for no limit. */
+  renderSecondsMax?: number;
+  gpuType?: string;
+  gpuModel?: string;
+  vramBytes?: number;
+  /** MD5s of the job archives the client holds. */
+  cached: string[];
+  /** Requests in flight in this gateway (the load measure). */
+  load: number;
+  /**
+   * The base URL this client reached the gateway at (PUBLIC_URL when set): the validation URL is
+   * built on it, so each client gets URLs from its own request only.
+   */
+  baseUrl: string;
+}
+
+export interface GivenFrame {
+  sheepitId: number;
+  frame: number;
+  /** The frame as Blender writes it: zero-padded to four digits. */
+  frameText: string;
+  job: Job;
+  lease: Lease;
+  archive: JobArchive;
+  renderer: Renderer;
+  useGpu: boolean;
+  validationUrl: string;
+  script: string;
+}
+
+export interface FrameAnswer {
+  frame: GivenFrame | null;
+  stats: FarmStats;
+  /** Cached archives of finished jobs the client may delete. */
+  deleteArchives: string[];
+}
+
+/**
+ * `request-job.php`: a frame for the client, a lease of one frame (`WorkService.claim` with the
+ * session's capabilities), with its archive, renderer and signed validation URL.
+ */
+export class FrameRequests {
+  constructor(
+    private readonly d: RenderClientDeps,
+    private readonly opts: RenderClientOptions,
+    private readonly clientSessions: ClientSessions,
+    private readonly farmStats: FarmStatsCache,
+  ) {}
+
+  /**
+   * A frame for the session (null when nothing fits), with the farm's figures and the cached
+   * archives the client may delete; the session's other leases are renewed.
+   */
+  async requestFrame(cookie: string | undefined, req: FrameRequest): Promise<FrameAnswer> {
+    const s = await this.clientSessions.session(cookie);
+    const user = await this.clientSessions.activeUser(s);
+    if (!user.canRender) throw reason("forbidden", `user ${user.login} may not render`, "no-right");
+    if (this.opts.maintenance) throw reason("unavailable", "the farm is in maintenance", "maintenance");
+    if (this.opts.overloadThreshold > 0 && req.load >= this.opts.overloadThreshold) {
+      throw reason("unavailable", "the gateway is overloaded", "overloaded");
+    }
+    const renderer = await this.d.renderers.find(s.attrs.os ?? "", s.attrs.bits ?? "");
+    if (!renderer) throw reason("not-found", `no renderer for ${s.attrs.os} ${s.attrs.bits}`, "no-renderer");
+
+    const caps = capabilitiesOf(s.id, req);
+    // Clients ask with the same capabilities again and again: written only when they change.
+    if (JSON.stringify(caps) !== JSON.stringify(s.caps)) await this.d.sessions.update(s.id, { caps });
+    // Frames rendered and waiting for their background upload keep their leases.
+    for (const l of await this.d.work.held(s.id)) {
+      await this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined);
+    }
+    const deleteArchives = await this.finishedArchives(req.cached);
+    const claimed = this.d.work.claim({ caps, maxFrames: 1, leaseMs: this.opts.leaseMs });
+    const [assignment, stats] = await Promise.all([
+      claimed,
+      this.farmStats.forSession(s, user).catch(async (err) => {
+        // No answer goes out: a frame claimed meanwhile goes back.
+        const a = await claimed.catch(() => null);
+        if (a) await this.d.scheduler.release(a.lease.id, s.id).catch(() => undefined);
+        throw err;
+      }),
+    ]);
+    if (!assignment) return { frame: null, stats, deleteArchives };
+
+    const { lease, job } = assignment;
+    // A claim whose answer fails on the way (Redis went away just after it) is given back, or the
+    // client, which never heard of it, would keep it alive with every request.
+    try {
+      const frame = lease.frames[0];
+      if (lease.phase !== "render" || job.type !== SIMPLE_BLENDER_RENDER || frame === undefined) {
+        await this.d.scheduler.release(lease.id, s.id);
+        return { frame: null, stats, deleteArchives };
+      }
+      let archive: JobArchive | null = null;
+      try {
+        archive = await this.d.archives.forJob(job);
+      } catch (err) {
+        this.d.warn({ err, jobId: job.id }, "job archive unavailable; frame given back");
+      }
+      if (!archive) {
+        await this.d.scheduler.release(lease.id, s.id);
+        return { frame: null, stats, deleteArchives };
+      }
+      await this.d.state.recordAssignment(s.id, job.id);
+      const useGpu = caps.device === "gpu" || (caps.device === "any" && job.needs.device !== "cpu");
+      const frameText = padFrame(frame);
+      const token = signFrameToken(await this.d.state.secret(), {
+        sessionId: s.id,
+        jobId: job.id,
+        frame,
+        leaseId: lease.id,
+      });
+      const query = `job=${job.sheepitId}&frame=${frameText}&token=${encodeURIComponent(token)}`;
+      return {
+        frame: {
+          sheepitId: job.sheepitId,
+          frame,
+          frameText,
+          job,
+          lease,
+          archive,
+          renderer,
+          useGpu,
+          validationUrl: `${req.baseUrl.replace(/\/+$/, "")}${this.opts.validationPath}?${query}`,
+          script: blenderScript({ format: String(job.settings.format ?? "PNG"), useGpu }),
+        },
+        stats,
+        deleteArchives,
+      };
+    } catch (err) {
+      await this.d.scheduler.release(lease.id, s.id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Of the archives a client holds, those whose jobs are finished or gone. */
+  private async finishedArchives(md5s: string[]): Promise<string[]> {
+    const wanted = [...new Set(md5s.map((m) => m.toLowerCase()))].slice(0, 1000);
+    if (wanted.length === 0) return [];
+    const jobIds = await this.d.state.jobsOfArchives(wanted);
+    // The job records are read together (one round trip on the wire), not one after the other.
+    const jobs = await Promise.all(jobIds.map((id) => (id ? this.d.jobStore.get(id) : undefined)));
+    return wanted.filter((_, i) => {
+      if (!jobIds[i]) return false;
+      const job = jobs[i];
+      return !job || finalStatuses.has(job.status) || job.status === "archived";
+    });
+  }
+}
+
+function capabilitiesOf(sessionId: string, req: FrameRequest): Capabilities {
+  const hasGpu = Boolean(req.gpuType) || (req.vramBytes ?? 0) > 0;
+  const device = req.computeMethod === 1 ? "cpu" : req.computeMethod === 2 ? "gpu" : hasGpu ? "any" : "cpu";
+  return {
+    sessionId,
+    taskTypes: ["blender"],
+    device,
+    ...(req.ramKb && req.ramKb > 0 ? { ramKb: req.ramKb } : {}),
+    ...(device !== "cpu" && req.vramBytes && req.vramBytes > 0 ? { vramBytes: req.vramBytes } : {}),
+    ...(req.renderSecondsMax && req.renderSecondsMax > 0 ? { renderSecondsMax: req.renderSecondsMax } : {}),
+  };
+}
