@@ -5,6 +5,8 @@ export interface FarmEvent {
   type: "job" | "job-deleted" | "client" | "reconnected";
   jobId?: string;
   sessionId?: string;
+  /** On a `job` event: the frames that changed (absent: any may have). */
+  frames?: Array<{ state: "a" | "d" | "r" | "f"; indices: number[] }>;
 }
 
 type Listener = (e: FarmEvent) => void;
