@@ -106,15 +106,3 @@ export function startLive(): void {
     }
   })().then(retry, retry);
 }
-
-/** Calls `fn` at most once per `ms`, trailing (many events in a burst make one read). */
-export function throttle(fn: () => void, ms = 150): () => void {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  return () => {
-    if (timer) return;
-    timer = setTimeout(() => {
-      timer = null;
-      fn();
-    }, ms);
-  };
-}
