@@ -14,7 +14,7 @@ const RGB: Record<string, [number, number, number]> = Object.fromEntries(
 function cellSize(n: number, width: number, maxHeight: number): number {
   if (n === 0) return 16;
   const fit = Math.floor(Math.sqrt((width * maxHeight) / n));
-  return Math.max(1, Math.min(20, fit));
+  return Math.max(1, Math.min(32, fit));
 }
 
 /**
