@@ -103,8 +103,11 @@ describe("the dashboard at scale", () => {
     const last = warm.lease.indices.at(-1) as number;
     await visibleWithin("the first frames done", async () => (await cellColour(page, last)) === DONE);
     await page.getByTestId("job-status").filter({ hasText: "active" }).waitFor();
-    await new Promise((r) => setTimeout(r, 1000)); // whatever the status change read has come
+    // Settled: no whole read of the frames waiting or under way (the page says so on the canvas).
+    const settled = () => page.locator('canvas.frame-grid[data-reading="no"]').waitFor();
+    await settled();
     const readsBefore = frameReads.length;
+    const pageReadsBefore = await grid.getAttribute("data-reads");
     const drawsBefore = await grid.getAttribute("data-full-draws");
 
     // The measured change: claimed, then completed, each visible within the bound.
@@ -115,8 +118,10 @@ describe("the dashboard at scale", () => {
     const doneMs = await visibleWithin("a completed frame", async () => (await cellColour(page, first)) === DONE);
     expect(JSON.parse((await grid.getAttribute("data-counts")) ?? "{}")).toMatchObject({ d: 6, q: FRAMES - 6 });
     expect(await cellColour(page, FRAMES - 1)).toBe(QUEUED);
-    // Cell by cell: no whole read of the frames and no full redraw for these events.
+    // Cell by cell: no whole read of the frames (none done, none waiting) and no full redraw.
+    await settled();
     expect(frameReads.length).toBe(readsBefore);
+    expect(await grid.getAttribute("data-reads")).toBe(pageReadsBefore);
     expect(await grid.getAttribute("data-full-draws")).toBe(drawsBefore);
     expect(activeMs + doneMs).toBeLessThan(2 * VISIBLE_WITHIN_MS);
     await page.close();

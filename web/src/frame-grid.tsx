@@ -94,6 +94,8 @@ export function FrameGrid(props: {
       }
     }
     canvas.dataset.version = String(props.version);
+    canvas.dataset.reads = String(frames.reads);
+    canvas.dataset.reading = frames.reading ? "yes" : "no";
     if (props.picked >= 0 && props.picked < n && cell >= 4) {
       ctx.strokeStyle = "#ffffff";
       ctx.lineWidth = 1;

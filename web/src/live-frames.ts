@@ -24,6 +24,9 @@ export class LiveFrames {
   states = new Uint8Array(0);
   counts: Record<Letter, number> = { q: 0, a: 0, d: 0, r: 0, f: 0 };
   lastDone = -1;
+  /** Whole reads of the states so far, and whether one is waiting or under way (shown to tests). */
+  reads = 0;
+  reading = false;
   /** Cells changed since the grid last drew them; "all" after a whole read. */
   private dirty: Set<number> | "all" = "all";
 
@@ -42,6 +45,7 @@ export class LiveFrames {
     this.counts = { ...s.counts };
     this.lastDone = s.lastDone;
     this.dirty = "all";
+    this.reads++;
   }
 
   apply(changes: FrameChange[]): void {
@@ -110,6 +114,7 @@ export function useLiveFrames(jobId: string): { frames: LiveFrames | null; versi
         return;
       }
       reading = true;
+      store.reading = true;
       heard = [];
       try {
         const s = await api<FrameStates>(`/api/dashboard/jobs/${jobId}/frames`);
@@ -123,13 +128,17 @@ export function useLiveFrames(jobId: string): { frames: LiveFrames | null; versi
       } finally {
         reading = false;
         heard = null;
+        store.reading = again;
         if (again && alive) {
           again = false;
           soon();
         }
+        changed();
       }
     };
     const soon = () => {
+      store.reading = true;
+      changed();
       if (wait) return;
       wait = setTimeout(() => {
         wait = null;
