@@ -89,6 +89,7 @@ async function main() {
     };
 
     // Placeholder renders by two simulated Flamenco workers: one job done, one a third of the way.
+    process.stdout.write(`gateway at ${http.url}; simulators render placeholder frames\n`);
     const titles = await submit("title-card", fakeScene("title-card"), "1-24", 60, 4);
     const big = await submit("forest-flyover", fakeScene("forest-flyover"), "1-2400", 40, 20);
     for (const nickname of ["render-07", "render-08"]) {
@@ -103,6 +104,7 @@ async function main() {
     for (const s of sims.splice(0)) await s.stop();
 
     // A real scene, rendered by the system Blender through both protocols.
+    process.stdout.write("a real scene, rendered by the system blender through both protocols\n");
     const cube = makeBlenderScene(path.join(storageRoot, "projects", "cube-slide"), "cube-slide", 60);
     await rc.renderers.add(await systemBlenderRendererZip(path.join(tmp, "renderer")), {
       name: "system-blender",
