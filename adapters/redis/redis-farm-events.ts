@@ -20,6 +20,8 @@ export class RedisFarmEvents implements FarmEvents {
   private sub: Redis | null = null;
   private subscribing: Promise<void> | null = null;
   private readonly listeners = new Set<FarmEventListener>();
+  /** Events published in this tick, sent together as one PUBLISH when the tick's microtasks run. */
+  private pending: string[] = [];
 
   constructor(
     private readonly redis: Redis,
@@ -42,9 +44,23 @@ export class RedisFarmEvents implements FarmEvents {
     return `${this.keys.root}:dash:client:${sessionId}`;
   }
 
+  /**
+   * Events published in the same tick (a claim tells of its job and its client) go out as one
+   * PUBLISH of a JSON array, the same event twice only once: one command instead of one per event.
+   * A single event is sent as the object itself.
+   */
   publish(event: FarmEvent): void {
-    this.redis.publish(this.channel, JSON.stringify(event)).catch((err) => {
-      this.logger.debug({ err }, "farm event not published");
+    const text = JSON.stringify(event);
+    if (this.pending.includes(text)) return;
+    this.pending.push(text);
+    if (this.pending.length > 1) return;
+    queueMicrotask(() => {
+      const batch = this.pending;
+      this.pending = [];
+      const message = batch.length === 1 ? (batch[0] as string) : `[${batch.join(",")}]`;
+      this.redis.publish(this.channel, message).catch((err) => {
+        this.logger.debug({ err }, "farm event not published");
+      });
     });
   }
 
@@ -108,17 +124,19 @@ export class RedisFarmEvents implements FarmEvents {
       this.sub = sub;
       sub.on("error", (err) => this.logger.warn({ err }, "farm events subscriber"));
       sub.on("message", (_channel: string, message: string) => {
-        let event: FarmEvent;
+        let parsed: FarmEvent | FarmEvent[];
         try {
-          event = JSON.parse(message) as FarmEvent;
+          parsed = JSON.parse(message) as FarmEvent | FarmEvent[];
         } catch {
           return;
         }
-        for (const l of this.listeners) {
-          try {
-            l(event);
-          } catch (err) {
-            this.logger.warn({ err }, "farm event listener failed");
+        for (const event of Array.isArray(parsed) ? parsed : [parsed]) {
+          for (const l of this.listeners) {
+            try {
+              l(event);
+            } catch (err) {
+              this.logger.warn({ err }, "farm event listener failed");
+            }
           }
         }
       });
