@@ -1,6 +1,7 @@
 import { fork } from "node:child_process";
 import type { AddressInfo, Socket } from "node:net";
 import { serve } from "@hono/node-server";
+import { Hono } from "hono";
 import { connectRedis } from "../adapters/redis/connection.js";
 import { loadConfig } from "../src/app/config.js";
 import { createFarm } from "../src/app/farm.js";
@@ -34,6 +35,11 @@ export interface GatewayStats {
 
 export interface GatewayProcess {
   url: string;
+  /**
+   * A bare Hono app in the same process (`GET /bare`: a fixed JSON answer, no middleware), served
+   * the same way: the HTTP stack's own cost, a baseline that does not change with the gateway's code.
+   */
+  bareUrl: string;
   pid: number;
   stats(): Promise<GatewayStats>;
   /** Forgets the per-route figures. */
@@ -53,11 +59,11 @@ export async function startGatewayProcess(
   });
   let seq = 0;
   const waiting = new Map<number, (v: unknown) => void>();
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, bareUrl } = await new Promise<{ url: string; bareUrl: string }>((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`bench gateway exited with ${code}`)));
-    child.on("message", (msg: { url?: string; id?: number; value?: unknown }) => {
-      if (msg.url) resolve(msg.url);
+    child.on("message", (msg: { url?: string; bareUrl?: string; id?: number; value?: unknown }) => {
+      if (msg.url && msg.bareUrl) resolve({ url: msg.url, bareUrl: msg.bareUrl });
       if (msg.id !== undefined) {
         waiting.get(msg.id)?.(msg.value);
         waiting.delete(msg.id);
@@ -72,6 +78,7 @@ export async function startGatewayProcess(
     });
   return {
     url,
+    bareUrl,
     pid: child.pid as number,
     stats: () => ask<GatewayStats>("stats"),
     resetRoutes: () => ask<void>("reset"),
@@ -96,22 +103,30 @@ async function child(): Promise<void> {
   const redis = connectRedis(config.REDIS_URL as string, "bellwether-bench-gateway");
   const farm = createFarm(config, redis, logger);
   const app = createHttpApp(farm);
+  const bare = new Hono();
+  bare.get("/bare", (c) => c.json({ name: "Bellwether", version: "bare" }));
   const routes = new Map<string, RouteCpu>();
-  const fetchTimed = async (req: Request, env: unknown) => {
-    const c0 = process.cpuUsage();
-    const res = await app.fetch(req, env as never);
-    const c = process.cpuUsage(c0);
-    const key = routeKey(req);
-    const r = routes.get(key) ?? { requests: 0, cpuUs: 0 };
-    r.requests++;
-    r.cpuUs += c.user + c.system;
-    routes.set(key, r);
-    return res;
-  };
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: fetchTimed, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-  });
+  const timed =
+    (fetchFn: (req: Request, env: never) => Response | Promise<Response>, label: string) =>
+    async (req: Request, env: unknown) => {
+      const c0 = process.cpuUsage();
+      const res = await fetchFn(req, env as never);
+      const c = process.cpuUsage(c0);
+      const key = `${label}${routeKey(req)}`;
+      const r = routes.get(key) ?? { requests: 0, cpuUs: 0 };
+      r.requests++;
+      r.cpuUs += c.user + c.system;
+      routes.set(key, r);
+      return res;
+    };
+  const listen = (fetchFn: (req: Request, env: unknown) => Promise<Response>) =>
+    new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: fetchFn, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
+    });
+  const server = await listen(timed(app.fetch, ""));
+  const bareServer = await listen(timed(bare.fetch, "bare Hono: "));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}`;
   (farm.config as { publicUrl: string }).publicUrl = url;
   let sweeping = false;
   const sweeper = setInterval(() => {
@@ -143,14 +158,16 @@ async function child(): Promise<void> {
       process.send?.({ id: msg.id, value: null });
     } else if (msg.what === "stop") {
       clearInterval(sweeper);
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of [server, bareServer]) {
+        (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
       await farm.close();
       await redis.quit().catch(() => redis.disconnect());
       process.exit(0);
     }
   });
-  process.send?.({ url });
+  process.send?.({ url, bareUrl });
 }
 
 if (process.env.BENCH_GATEWAY_CHILD === "1" && process.argv.includes("--child")) {

@@ -11,7 +11,9 @@ import { createBenchFarm, prepareSheepit, printTable } from "./support.js";
  * client at a time, so each request's CPU in the gateway is its own (`process.cpuUsage()` around
  * `app.fetch`, summed per route), and the whole process's CPU per phase (HTTP parsing and writing,
  * sweeps and Redis answers outside a request included). Phases of BENCH_CPU_REQUESTS (400) each:
- * - `GET /api/version`: the baseline (the HTTP stack, the request middleware, a fixed JSON answer);
+ * - `GET /bare` on a bare Hono app in the gateway process (bench/gateway-process.ts): the baseline,
+ *   the HTTP stack alone, unchanged by the gateway's code;
+ * - `GET /api/version`: the gateway's middleware and a fixed JSON answer;
  * - a Flamenco worker: `POST /api/worker/task` (a one-frame task) then `POST /api/worker/task/{id}`
  *   `completed`;
  * - a SheepIt client (test/simulators/sheepit-client.ts, instant renders, EXR): `request_job.php`
@@ -91,6 +93,12 @@ export async function run(): Promise<void> {
       if (res.status !== 200) throw new Error(`GET /api/version: ${res.status}`);
       await res.text();
     };
+    const bare = async () => {
+      const res = await fetch(`${gw.bareUrl}/bare`);
+      if (res.status !== 200) throw new Error(`GET /bare: ${res.status}`);
+      await res.text();
+    };
+    await phase("bare Hono GET /bare", REQUESTS, bare, bare);
     await phase("GET /api/version", REQUESTS, version, version);
 
     const secret = randomBytes(16).toString("hex");
@@ -142,20 +150,19 @@ export async function run(): Promise<void> {
     await bf.close();
   }
 
-  const base = phases[0]?.routes["GET /api/version"];
+  const base = phases[0]?.routes["bare Hono: GET /bare"];
   const baseUs = base ? base.cpuUs / base.requests : Number.NaN;
   const rows: Array<Array<string | number>> = [];
   for (const p of phases) {
     for (const [route, r] of Object.entries(p.routes)) {
-      if (route.startsWith("GET /api/version") && p.what !== "GET /api/version") continue;
       const us = r.cpuUs / r.requests;
       rows.push([p.what, route, r.requests, us, us / baseUs]);
     }
     rows.push([p.what, "(whole process, per unit)", p.units, p.processUs, Number.NaN]);
   }
   printTable(
-    `Gateway CPU per request (one client at a time; LOG_LEVEL ${LOG_LEVEL}; ratio against GET /api/version in the same run)`,
-    ["phase", "route", "requests", "CPU µs/request", "×/api/version"],
+    `Gateway CPU per request (one client at a time; LOG_LEVEL ${LOG_LEVEL}; ratio against a bare Hono route in the same process and run)`,
+    ["phase", "route", "requests", "CPU µs/request", "×bare route"],
     rows.map((r) => r.map((c) => (typeof c === "number" && Number.isNaN(c) ? "-" : c))),
   );
   if (profDir) process.stdout.write(`CPU profile of the gateway process in ${profDir}\n`);
