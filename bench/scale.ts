@@ -10,7 +10,8 @@ import { type BenchFarm, benchRedisUrl, createBenchFarm, deleteKeys, percentile,
 /**
  * The farm at scale: 1, 100, 1,000 and 10,000 runnable jobs (BENCH_SCALE_LEVELS), each level on a
  * fresh prefix, against a real gateway in a process of its own (bench/gateway-process.ts, composed
- * as src/app/main.ts, sweeping every second) and a farm in this process (the domain's view):
+ * as src/app/main.ts, sweeping every SWEEP_INTERVAL: BENCH_SCALE_SWEEP, else the default 15 s) and
+ * a farm in this process (the domain's view):
  * - the jobs are submitted in a burst through the gateway's `POST /api/jobs` (BENCH_SCALE_CONCURRENCY
  *   in flight); the 10,000 level is 10,000 one-frame jobs, smaller levels have enough frames per job
  *   for the claims below;
@@ -30,6 +31,8 @@ const SAMPLES = Number(process.env.BENCH_SCALE_SAMPLES ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_SCALE_CONCURRENCY ?? 16);
 const WARMUP = 30;
 const LEASE_MS = 30 * 60_000;
+/** The gateway process's SWEEP_INTERVAL (BENCH_SCALE_SWEEP); unset: the gateway's default (15 s). */
+const SWEEP = process.env.BENCH_SCALE_SWEEP;
 
 function oneJob(storageRoot: string, k: number, frames: number): JobDefinition {
   return {
@@ -181,7 +184,7 @@ async function level(jobs: number): Promise<Level> {
     DATA_DIR: `${bf.storageRoot}/.data`,
     LOG_LEVEL: "silent",
     TASK_TIMEOUT: "30m",
-    SWEEP_INTERVAL: "1s",
+    ...(SWEEP ? { SWEEP_INTERVAL: SWEEP } : {}),
   });
   const conns = async () => {
     const s = await gw.stats();
@@ -212,7 +215,7 @@ async function level(jobs: number): Promise<Level> {
     const tenth = Math.max(1, Math.floor(jobs / 10));
     const burstFirstP50 = percentile(sorted(latencies.slice(0, tenth)), 50);
     const burstLastP50 = percentile(sorted(latencies.slice(-tenth)), 50);
-    await new Promise((r) => setTimeout(r, 1500)); // a sweep or two
+    await new Promise((r) => setTimeout(r, 1500));
     const memBytes = (await usedMemory(bf.redis)) - mem0;
     const c1 = await conns();
     const afterBurst = await timeSweeps(bf);

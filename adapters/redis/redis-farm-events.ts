@@ -2,11 +2,35 @@ import type { Redis } from "ioredis";
 import type { Logger } from "../../src/app/logger.js";
 import type { FarmEvent, FarmEvents } from "../../src/domain/events.js";
 import type { Keys } from "./keys.js";
+import { LuaScript } from "./lua-script.js";
 
 /** Per-minute activity buckets are kept this long (the dashboard shows the last hour). */
 const BUCKET_TTL_S = 2 * 60 * 60;
-/** The field of a bucket that counts every job's frames. */
-const ALL = "*";
+
+/**
+ * Frames done and failed, counted in the minute's bucket (per job, and `*` for all jobs) and the
+ * session's counters, with their expiries: one command (it was a MULTI of up to 9 commands).
+ * KEYS: bucket, client counters. ARGV: job id, done, failed, bucket TTL s, client TTL s.
+ */
+const countFramesScript = new LuaScript(
+  "count-frames",
+  `
+local job, done, failed = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if done > 0 then
+  redis.call('HINCRBY', KEYS[1], job, done)
+  redis.call('HINCRBY', KEYS[1], '*', done)
+end
+if failed > 0 then redis.call('HINCRBY', KEYS[1], 'failed:' .. job, failed) end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if done > 0 then redis.call('HINCRBY', KEYS[2], 'done', done) end
+if failed > 0 then
+  redis.call('HINCRBY', KEYS[2], 'failed', failed)
+  redis.call('HINCRBY', KEYS[2], 'failed:' .. job, failed)
+end
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+return 1
+`,
+);
 
 export type FarmEventListener = (event: FarmEvent) => void;
 
@@ -67,15 +91,9 @@ export class RedisFarmEvents implements FarmEvents {
   countFrames(jobId: string, sessionId: string, done: number, failed: number): void {
     if (done <= 0 && failed <= 0) return;
     const bucket = this.bucketKey(Math.floor(Date.now() / 60_000));
-    const m = this.redis.multi();
-    if (done > 0) m.hincrby(bucket, jobId, done).hincrby(bucket, ALL, done);
-    if (failed > 0) m.hincrby(bucket, `failed:${jobId}`, failed);
-    m.expire(bucket, BUCKET_TTL_S);
-    const client = this.clientKey(sessionId);
-    if (done > 0) m.hincrby(client, "done", done);
-    if (failed > 0) m.hincrby(client, "failed", failed).hincrby(client, `failed:${jobId}`, failed);
-    m.expire(client, 7 * 24 * 60 * 60);
-    m.exec().catch((err) => this.logger.debug({ err }, "frame counts not kept"));
+    countFramesScript
+      .run(this.redis, [bucket, this.clientKey(sessionId)], [jobId, done, failed, BUCKET_TTL_S, 7 * 24 * 60 * 60])
+      .catch((err) => this.logger.debug({ err }, "frame counts not kept"));
   }
 
   /** Frames done per minute over the last `minutes` minutes, oldest first (the current minute last). */
