@@ -19,6 +19,8 @@ const benches: Array<[name: string, load: () => Promise<{ run(): Promise<void> }
   ["large-files", () => import("./large-files.js")],
   ["worker-secret-flood", () => import("./worker-secret-flood.js")],
   ["event-stream", () => import("./event-stream.js")],
+  ["scale", () => import("./scale.js")],
+  ["request-cpu", () => import("./request-cpu.js")],
 ];
 
 async function main(): Promise<void> {

@@ -6,10 +6,11 @@ import type { Context } from "hono";
  * mid-body or before the answer. Such requests are logged as aborted, not as server errors.
  */
 export function clientAborted(c: Context): boolean {
-  if (c.req.raw.signal?.aborted) return true;
   const env = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
   const incoming = env?.incoming;
-  if (!incoming) return false;
-  if (incoming.readableAborted) return true;
+  // In process (no Node request behind it) the Request's signal tells. Behind @hono/node-server
+  // the Node request does, without `signal` (which makes an AbortController for every request).
+  if (!incoming) return c.req.raw.signal?.aborted === true;
+  if (incoming.readableAborted || incoming.errored) return true;
   return incoming.socket?.destroyed === true && !env?.outgoing?.writableFinished;
 }

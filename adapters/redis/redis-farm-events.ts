@@ -2,11 +2,35 @@ import type { Redis } from "ioredis";
 import type { Logger } from "../../src/app/logger.js";
 import type { FarmEvent, FarmEvents } from "../../src/domain/events.js";
 import type { Keys } from "./keys.js";
+import { LuaScript } from "./lua-script.js";
 
 /** Per-minute activity buckets are kept this long (the dashboard shows the last hour). */
 const BUCKET_TTL_S = 2 * 60 * 60;
-/** The field of a bucket that counts every job's frames. */
-const ALL = "*";
+
+/**
+ * Frames done and failed, counted in the minute's bucket (per job, and `*` for all jobs) and the
+ * session's counters, with their expiries: one command (it was a MULTI of up to 9 commands).
+ * KEYS: bucket, client counters. ARGV: job id, done, failed, bucket TTL s, client TTL s.
+ */
+const countFramesScript = new LuaScript(
+  "count-frames",
+  `
+local job, done, failed = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if done > 0 then
+  redis.call('HINCRBY', KEYS[1], job, done)
+  redis.call('HINCRBY', KEYS[1], '*', done)
+end
+if failed > 0 then redis.call('HINCRBY', KEYS[1], 'failed:' .. job, failed) end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if done > 0 then redis.call('HINCRBY', KEYS[2], 'done', done) end
+if failed > 0 then
+  redis.call('HINCRBY', KEYS[2], 'failed', failed)
+  redis.call('HINCRBY', KEYS[2], 'failed:' .. job, failed)
+end
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+return 1
+`,
+);
 
 export type FarmEventListener = (event: FarmEvent) => void;
 
@@ -20,6 +44,8 @@ export class RedisFarmEvents implements FarmEvents {
   private sub: Redis | null = null;
   private subscribing: Promise<void> | null = null;
   private readonly listeners = new Set<FarmEventListener>();
+  /** Events published in this tick, sent together as one PUBLISH when the tick's microtasks run. */
+  private pending: string[] = [];
 
   constructor(
     private readonly redis: Redis,
@@ -42,24 +68,32 @@ export class RedisFarmEvents implements FarmEvents {
     return `${this.keys.root}:dash:client:${sessionId}`;
   }
 
+  /**
+   * Events published in the same tick (a claim tells of its job and its client) go out as one
+   * PUBLISH of a JSON array, the same event twice only once: one command instead of one per event.
+   * A single event is sent as the object itself.
+   */
   publish(event: FarmEvent): void {
-    this.redis.publish(this.channel, JSON.stringify(event)).catch((err) => {
-      this.logger.debug({ err }, "farm event not published");
+    const text = JSON.stringify(event);
+    if (this.pending.includes(text)) return;
+    this.pending.push(text);
+    if (this.pending.length > 1) return;
+    queueMicrotask(() => {
+      const batch = this.pending;
+      this.pending = [];
+      const message = batch.length === 1 ? (batch[0] as string) : `[${batch.join(",")}]`;
+      this.redis.publish(this.channel, message).catch((err) => {
+        this.logger.debug({ err }, "farm event not published");
+      });
     });
   }
 
   countFrames(jobId: string, sessionId: string, done: number, failed: number): void {
     if (done <= 0 && failed <= 0) return;
     const bucket = this.bucketKey(Math.floor(Date.now() / 60_000));
-    const m = this.redis.multi();
-    if (done > 0) m.hincrby(bucket, jobId, done).hincrby(bucket, ALL, done);
-    if (failed > 0) m.hincrby(bucket, `failed:${jobId}`, failed);
-    m.expire(bucket, BUCKET_TTL_S);
-    const client = this.clientKey(sessionId);
-    if (done > 0) m.hincrby(client, "done", done);
-    if (failed > 0) m.hincrby(client, "failed", failed).hincrby(client, `failed:${jobId}`, failed);
-    m.expire(client, 7 * 24 * 60 * 60);
-    m.exec().catch((err) => this.logger.debug({ err }, "frame counts not kept"));
+    countFramesScript
+      .run(this.redis, [bucket, this.clientKey(sessionId)], [jobId, done, failed, BUCKET_TTL_S, 7 * 24 * 60 * 60])
+      .catch((err) => this.logger.debug({ err }, "frame counts not kept"));
   }
 
   /** Frames done per minute over the last `minutes` minutes, oldest first (the current minute last). */
@@ -108,17 +142,19 @@ export class RedisFarmEvents implements FarmEvents {
       this.sub = sub;
       sub.on("error", (err) => this.logger.warn({ err }, "farm events subscriber"));
       sub.on("message", (_channel: string, message: string) => {
-        let event: FarmEvent;
+        let parsed: FarmEvent | FarmEvent[];
         try {
-          event = JSON.parse(message) as FarmEvent;
+          parsed = JSON.parse(message) as FarmEvent | FarmEvent[];
         } catch {
           return;
         }
-        for (const l of this.listeners) {
-          try {
-            l(event);
-          } catch (err) {
-            this.logger.warn({ err }, "farm event listener failed");
+        for (const event of Array.isArray(parsed) ? parsed : [parsed]) {
+          for (const l of this.listeners) {
+            try {
+              l(event);
+            } catch (err) {
+              this.logger.warn({ err }, "farm event listener failed");
+            }
           }
         }
       });

@@ -3,12 +3,39 @@ import type { Redis } from "ioredis";
 import type { ClientErrorReport, JobArchive, RenderClientStore } from "../../src/domain/clients/ports.js";
 import type { JobNeeds } from "../../src/domain/jobs/job.js";
 import type { Keys } from "./keys.js";
+import { LuaScript } from "./lua-script.js";
 
 /** Jobs whose first frame dimensions are kept in memory (the map is emptied when full). */
 const DIMS_KEPT = 10_000;
 
-/** Session statuses that do not count as connected machines. */
-const DEAD_STATUSES = new Set(["disabled", "offline", "error"]);
+/**
+ * The farm's figures for SheepIt's `<stats>`, in one script: frames left and jobs with frames a
+ * SheepIt client can render now (runnable `blender` jobs with frames not completed or failed), and
+ * live sessions (seen since ARGV[2], not disabled, offline or in error). Before, the same reads
+ * went from the gateway as a pipeline of 2 commands per runnable job (20,001 at 10,000 jobs).
+ * KEYS: runnable jobs, sessions seen. ARGV: the key root, seen since (ms).
+ */
+const farmStatsScript = new LuaScript(
+  "farm-stats",
+  `
+local root = ARGV[1]
+local frames, jobs = 0, 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local v = redis.call('HMGET', root .. ':job:' .. id, 'total', 'completed', 'failed')
+  local left = (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0) - (tonumber(v[3]) or 0)
+  if left > 0 and redis.call('HGET', root .. ':sched:' .. id, 'tasktype') == 'blender' then
+    frames = frames + left
+    jobs = jobs + 1
+  end
+end
+local connected = 0
+for _, sid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[2], '+inf')) do
+  local st = redis.call('HGET', root .. ':session:' .. sid, 'status')
+  if st and st ~= 'disabled' and st ~= 'offline' and st ~= 'error' then connected = connected + 1 end
+end
+return {frames, jobs, connected}
+`,
+);
 
 type ArchiveRecord = Omit<JobArchive, "file" | "password" | "chunks"> & { key: string };
 
@@ -162,32 +189,11 @@ export class RedisRenderClientStore implements RenderClientStore {
   }
 
   async farmStats(seenSince: number) {
-    const ids = await this.redis.zrange(this.keys.runnable(), 0, -1);
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hmget(this.keys.job(id), "total", "completed", "failed");
-    for (const id of ids) pipe.hget(this.keys.schedJob(id), "tasktype");
-    pipe.zrangebyscore(this.keys.sessionsSeen(), seenSince, "+inf");
-    const rows = (await pipe.exec()) ?? [];
-    let framesRemaining = 0;
-    let jobsWaiting = 0;
-    rows.slice(0, ids.length).forEach(([, v], k) => {
-      const [total, completed, failed] = (v as Array<string | null>).map((x) => Number(x ?? 0));
-      const left = Math.max(0, (total ?? 0) - (completed ?? 0) - (failed ?? 0));
-      // Only jobs with frames a SheepIt client can render now (not a job whose video alone is left).
-      if (left === 0 || rows[ids.length + k]?.[1] !== "blender") return;
-      framesRemaining += left;
-      jobsWaiting += 1;
-    });
-    // Live sessions only: seen within the window and not disabled, offline or in error.
-    const seen = (rows[2 * ids.length]?.[1] as string[] | undefined) ?? [];
-    const statuses = seen.length === 0 ? [] : await this.liveStatuses(seen);
-    const connected = statuses.filter((st) => st !== null && !DEAD_STATUSES.has(st)).length;
+    const [framesRemaining, jobsWaiting, connected] = await farmStatsScript.run<[number, number, number]>(
+      this.redis,
+      [this.keys.runnable(), this.keys.sessionsSeen()],
+      [this.keys.root, seenSince],
+    );
     return { framesRemaining, jobsWaiting, connected };
-  }
-
-  private async liveStatuses(ids: string[]): Promise<Array<string | null>> {
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hget(this.keys.session(id), "status");
-    return ((await pipe.exec()) ?? []).map(([, v]) => (typeof v === "string" ? v : null));
   }
 }

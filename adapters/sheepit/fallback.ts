@@ -57,14 +57,19 @@ function xmlRefusal(c: Context, httpStatus: 400 | 404 | 405 | 413, extra: Record
 export function sheepitBodyCaps(): MiddlewareHandler {
   return async (c, next) => {
     const path = c.req.path;
-    const body = c.req.raw.body;
-    if (!isSheepitPath(path) || path === "/server/send_frame.php" || !body) return next();
+    // Nothing here touches `c.req.raw.body` unless it must: on @hono/node-server that builds a
+    // full web Request with a ReadableStream, which every request paid for before (the Flamenco
+    // API's included), and which keeps a body from being read by the adapter's fast path.
+    if (!isSheepitPath(path) || path === "/server/send_frame.php") return next();
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     const max = caps[path] ?? SHEEPIT_FORM_MAX;
     const tooLarge = () => xmlRefusal(c, 413, { Connection: "close" });
-    const declared = c.req.raw.headers.get("content-length");
-    if (declared !== null && !c.req.raw.headers.has("transfer-encoding")) {
+    const declared = c.req.header("content-length");
+    if (declared !== undefined && c.req.header("transfer-encoding") === undefined) {
       return Number(declared) > max ? tooLarge() : next();
     }
+    const body = c.req.raw.body;
+    if (!body) return next();
     let seen = 0;
     let over = false;
     const counted = body.pipeThrough(

@@ -7,8 +7,12 @@ export const SMALL_BODY_MAX = 1024 * 1024;
 
 /** Reads the body as text, at most `max` bytes (`too-large` past it). */
 export async function readText(c: Context, max = SMALL_BODY_MAX): Promise<string> {
-  const declared = Number(c.req.header("content-length") ?? "0");
+  const length = c.req.header("content-length");
+  const declared = Number(length ?? "0");
   if (declared > max) throw new FarmError("too-large", `the request body exceeds ${max} bytes`);
+  // A body of a declared length (HTTP framing holds it to that length) is read whole, through the
+  // server adapter's fast path (no web stream); a chunked one is counted while it comes.
+  if (length !== undefined && c.req.header("transfer-encoding") === undefined) return c.req.raw.text();
   const body = c.req.raw.body;
   if (!body) return "";
   const reader = body.getReader();
