@@ -178,10 +178,16 @@ export class MoveToFinal {
     isDone: (j: Job) => boolean,
     now = Date.now(),
   ): Promise<void> {
-    for (const { jobId, at } of await this.mover.noted(now - FINAL_MOVE_QUIET_MS, FINAL_MOVES_PER_SWEEP)) {
-      // Counted before the job is read: a completion in between shows in the job's record.
-      const out = await this.scheduler.activeFrameCount(jobId);
-      const job = await this.store.get(jobId);
+    const notes = await this.mover.noted(now - FINAL_MOVE_QUIET_MS, FINAL_MOVES_PER_SWEEP);
+    if (notes.length === 0) return;
+    // Frames out are counted before the jobs are read: a completion in between shows in the job's
+    // record. Each step is sent for all the notes at once (pipelined: a round trip, not one a job).
+    const out = await Promise.all(notes.map((n) => this.scheduler.activeFrameCount(n.jobId)));
+    const jobs = await Promise.all(notes.map((n) => this.store.get(n.jobId)));
+    const after: Promise<void>[] = [];
+    const done: string[] = [];
+    for (const [k, { jobId, at }] of notes.entries()) {
+      const job = jobs[k];
       if (
         !job ||
         job.status === "completed" ||
@@ -189,14 +195,16 @@ export class MoveToFinal {
         job.status === "failed" ||
         !finalMoveOf(job)
       ) {
-        await this.mover.forget(jobId);
+        after.push(this.mover.forget(jobId));
       } else if (isDone(job)) {
-        await rollUp(jobId);
-      } else if (out > 0) {
-        await this.mover.note(jobId, now);
+        done.push(jobId);
+      } else if ((out[k] ?? 0) > 0) {
+        after.push(this.mover.note(jobId, now));
       } else {
-        await this.mover.forget(jobId, at);
+        after.push(this.mover.forget(jobId, at));
       }
     }
+    await Promise.all(after);
+    for (const jobId of done) await rollUp(jobId);
   }
 }
