@@ -1,34 +1,19 @@
-import { execFileSync } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { webDir } from "../adapters/http/web-files.js";
 import { controlTokensOf } from "../src/app/control.js";
 import { FlamencoWorkerSim } from "./simulators/flamenco-worker.js";
 import { launchBrowser, type TestBrowser } from "./support/browser.js";
 import { waitFor } from "./support/farm.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";
 import { type SheepitGateway, startSheepitGateway } from "./support/sheepit.js";
+import { ensureWebBuilt } from "./support/web-build.js";
 
 /**
  * The web dashboard in a real browser (Debian's chromium through playwright-core): jobs rendered
  * by the simulators change on screen while the page stays open; the actions work; a page from a
  * network that is not a control network gets nothing without a token.
  */
-
-/** The built page (npm run build makes it; built here when this checkout has not yet). */
-function ensureWebBuilt() {
-  const dir = webDir();
-  const built = fs.existsSync(path.join(dir, "index.html")) ? fs.statSync(path.join(dir, "index.html")).mtimeMs : 0;
-  const src = path.resolve(dir, "../../web/src");
-  const newest = Math.max(...fs.readdirSync(src).map((f) => fs.statSync(path.join(src, f)).mtimeMs));
-  if (built >= newest) return;
-  const vite = path.resolve(dir, "../../node_modules/vite/bin/vite.js");
-  execFileSync(process.execPath, [vite, "build", "--config", path.resolve(dir, "../../web/vite.config.ts")], {
-    stdio: "pipe",
-  });
-}
 
 let b: TestBrowser;
 let gw: SheepitGateway;

@@ -7,6 +7,17 @@ import { errorJson } from "../flamenco/errors.js";
 /** A comment line this often keeps proxies and the browser from closing an idle stream. */
 export const HEARTBEAT_MS = 15_000;
 
+/** The SSE text of an event, made once however many streams send it (they share the object). */
+const texts = new WeakMap<FarmEvent, string>();
+function sseText(e: FarmEvent): string {
+  let t = texts.get(e);
+  if (t === undefined) {
+    t = `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+    texts.set(e, t);
+  }
+  return t;
+}
+
 /**
  * `GET /api/dashboard/events`: the farm's change events as server-sent events. Every stream of
  * the process listens on the process's one Redis subscriber (RedisFarmEvents), so a change made
@@ -46,7 +57,9 @@ export function dashboardEventRoutes(farm: Farm) {
           wake = null;
           const batch = pending;
           pending = [];
-          for (const e of batch) await stream.writeSSE({ event: e.type, data: JSON.stringify(e) });
+          if (!open || batch.length === 0) continue;
+          // One write for all that came meanwhile, each event's text made once for every stream.
+          await stream.write(batch.map(sseText).join(""));
         }
       } finally {
         clearInterval(beat);

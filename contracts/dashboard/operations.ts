@@ -24,7 +24,7 @@ export const dashboardOperations: Operation[] = [
     path: "/api/dashboard/events",
     operationId: "dashboardEvents",
     summary:
-      "Server-sent events of farm changes (`job`, `job-deleted`, `client`; `hello` first, `ping` every 15 s); data is JSON naming what changed",
+      "Server-sent events of farm changes (`job`, `job-deleted`, `client`; `hello` first, `ping` every 15 s); data is JSON naming what changed (a `job` event of a claim, completion or failure also lists the frame indices that changed state, `frames: [{state, indices}]`)",
     tag: "dashboard",
     responses: { "200": { description: "An endless event stream", contentType: "text/event-stream" } },
     inSpec: false,

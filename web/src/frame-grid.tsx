@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type FrameStates, frameAt } from "./api";
+import { frameAt } from "./api";
 import { STATE_COLOURS, STATE_NAMES } from "./format";
+import type { LiveFrames } from "./live-frames";
 
 const RGB: Record<string, [number, number, number]> = Object.fromEntries(
   Object.entries(STATE_COLOURS).map(([k, hex]) => [
@@ -13,18 +14,38 @@ const RGB: Record<string, [number, number, number]> = Object.fromEntries(
 function cellSize(n: number, width: number, maxHeight: number): number {
   if (n === 0) return 16;
   const fit = Math.floor(Math.sqrt((width * maxHeight) / n));
-  return Math.max(1, Math.min(20, fit));
+  return Math.max(1, Math.min(32, fit));
 }
 
 /**
- * Every frame of the job as one cell on a canvas, coloured by state. Drawn into one ImageData
- * (no element per frame), so a 100,000-frame job redraws in a few milliseconds.
+ * Every frame of the job as one cell on a canvas, coloured by state. The first draw (and one after
+ * a whole read of the states, or a change of size or of the picked cell) fills one ImageData, no
+ * element per frame, so a 100,000-frame job draws in a few milliseconds; after that only the cells
+ * that an event changed are drawn again.
  */
-export function FrameGrid(props: { frames: FrameStates; onPick: (index: number) => void; picked: number }) {
+export function FrameGrid(props: {
+  frames: LiveFrames;
+  version: number;
+  onPick: (index: number) => void;
+  picked: number;
+}) {
   const ref = useRef<HTMLCanvasElement>(null);
+  const wrap = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(880);
+  const fullDraws = useRef(0);
+  const drawn = useRef("");
   const [hover, setHover] = useState("");
   const { frames } = props;
-  const width = 880;
+  // Drawn at the width it is shown at (a scaled canvas blurs or drops the gaps between cells).
+  useEffect(() => {
+    const el = wrap.current;
+    if (!el) return;
+    const measure = () => setWidth(Math.max(100, Math.floor(el.clientWidth)));
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
   const n = frames.frameCount;
   const cell = cellSize(n, width, 320);
   const gap = cell >= 6 ? 1 : 0;
@@ -34,32 +55,47 @@ export function FrameGrid(props: { frames: FrameStates; onPick: (index: number) 
   useEffect(() => {
     const canvas = ref.current;
     if (!canvas) return;
-    const w = perRow * cell;
-    const h = Math.max(1, rows * cell);
-    canvas.width = w;
-    canvas.height = h;
     const ctx = canvas.getContext("2d");
     if (!ctx) return;
-    const img = ctx.createImageData(w, h);
-    const px = img.data;
-    const states = frames.states;
-    for (let i = 0; i < n; i++) {
-      const [r, g, b] = RGB[states[i] ?? "q"] ?? [0, 0, 0];
-      const x0 = (i % perRow) * cell;
-      const y0 = Math.floor(i / perRow) * cell;
-      const size = cell - gap;
-      for (let y = 0; y < size; y++) {
-        let o = ((y0 + y) * w + x0) * 4;
-        for (let x = 0; x < size; x++) {
-          px[o] = r;
-          px[o + 1] = g;
-          px[o + 2] = b;
-          px[o + 3] = 255;
-          o += 4;
+    const w = perRow * cell;
+    const h = Math.max(1, rows * cell);
+    const size = cell - gap;
+    const geometry = `${frames.jobId}/${n}/${cell}/${perRow}/${props.picked}`;
+    if (drawn.current !== geometry) frames.invalidate();
+    drawn.current = geometry;
+    const dirty = frames.takeDirty();
+    if (dirty === "all") {
+      canvas.width = w;
+      canvas.height = h;
+      const img = ctx.createImageData(w, h);
+      const px = img.data;
+      for (let i = 0; i < n; i++) {
+        const [r, g, b] = RGB[frames.letter(i)] ?? [0, 0, 0];
+        const x0 = (i % perRow) * cell;
+        const y0 = Math.floor(i / perRow) * cell;
+        for (let y = 0; y < size; y++) {
+          let o = ((y0 + y) * w + x0) * 4;
+          for (let x = 0; x < size; x++) {
+            px[o] = r;
+            px[o + 1] = g;
+            px[o + 2] = b;
+            px[o + 3] = 255;
+            o += 4;
+          }
         }
       }
+      ctx.putImageData(img, 0, 0);
+      fullDraws.current++;
+      canvas.dataset.fullDraws = String(fullDraws.current);
+    } else {
+      for (const i of dirty) {
+        ctx.fillStyle = STATE_COLOURS[frames.letter(i)] ?? "#000000";
+        ctx.fillRect((i % perRow) * cell, Math.floor(i / perRow) * cell, size, size);
+      }
     }
-    ctx.putImageData(img, 0, 0);
+    canvas.dataset.version = String(props.version);
+    canvas.dataset.reads = String(frames.reads);
+    canvas.dataset.reading = frames.reading ? "yes" : "no";
     if (props.picked >= 0 && props.picked < n && cell >= 4) {
       ctx.strokeStyle = "#ffffff";
       ctx.lineWidth = 1;
@@ -70,7 +106,7 @@ export function FrameGrid(props: { frames: FrameStates; onPick: (index: number) 
         cell - 1,
       );
     }
-  }, [frames, cell, perRow, rows, n, gap, props.picked]);
+  }, [frames, props.version, cell, perRow, rows, n, gap, props.picked]);
 
   const indexAt = (e: MouseEvent): number => {
     const canvas = ref.current;
@@ -83,7 +119,7 @@ export function FrameGrid(props: { frames: FrameStates; onPick: (index: number) 
   };
 
   return (
-    <div class="grid-wrap">
+    <div class="grid-wrap" ref={wrap}>
       <canvas
         ref={ref}
         class="frame-grid"
@@ -93,7 +129,7 @@ export function FrameGrid(props: { frames: FrameStates; onPick: (index: number) 
         data-counts={JSON.stringify(frames.counts)}
         onMouseMove={(e) => {
           const i = indexAt(e);
-          setHover(i < 0 ? "" : `frame ${frameAt(frames.runs, i)}: ${STATE_NAMES[frames.states[i] ?? "q"]}`);
+          setHover(i < 0 ? "" : `frame ${frameAt(frames.runs, i)}: ${STATE_NAMES[frames.letter(i)]}`);
         }}
         onMouseLeave={() => setHover("")}
         onClick={(e) => {

@@ -1,9 +1,10 @@
 import { useState } from "preact/hooks";
-import { api, type FarmSummary, type FlamencoJob, type FrameStates, frameAt, type JobTasks } from "./api";
+import { api, type FarmSummary, type FlamencoJob, frameAt, type JobTasks } from "./api";
 import { framesText, ProgressBar } from "./farm-view";
 import { duration, when } from "./format";
 import { FrameGrid } from "./frame-grid";
 import { useLive } from "./hooks";
+import { useLiveFrames } from "./live-frames";
 import { Thumb, taskLog } from "./thumbs";
 
 const THUMBS_SHOWN = 24;
@@ -176,17 +177,17 @@ export function JobView(props: { id: string }) {
   const mine = (e: { type: string; jobId?: string }) =>
     (e.type === "job" || e.type === "job-deleted") && e.jobId === id;
   const job = useLive(() => api<FlamencoJob>(`/api/jobs/${id}`), mine, [id]);
-  const frames = useLive(() => api<FrameStates>(`/api/dashboard/jobs/${id}/frames`), mine, [id]);
+  const frames = useLiveFrames(id);
   const summary = useLive(() => api<FarmSummary>("/api/dashboard/summary"), mine, [id]);
   const [picked, setPicked] = useState(-1);
   const row = summary.data?.jobs.find((j) => j.id === id);
   if (job.error && !job.data) return <p class="error">{job.error}</p>;
   if (!job.data) return <p class="muted">…</p>;
   const j = job.data;
-  const f = frames.data;
+  const f = frames.frames;
   const done: number[] = [];
   if (f)
-    for (let i = f.frameCount - 1; i >= 0 && done.length < THUMBS_SHOWN; i--) if (f.states[i] === "d") done.push(i);
+    for (let i = f.frameCount - 1; i >= 0 && done.length < THUMBS_SHOWN; i--) if (f.letter(i) === "d") done.push(i);
   done.reverse();
   const large = picked >= 0 ? picked : (f?.lastDone ?? -1);
   const settings = Object.entries(j.settings ?? {});
@@ -215,7 +216,11 @@ export function JobView(props: { id: string }) {
       <div class="row">
         <div class="card grow">
           <h3>Frames</h3>
-          {f ? <FrameGrid frames={f} picked={picked} onPick={setPicked} /> : <p class="muted">…</p>}
+          {f ? (
+            <FrameGrid frames={f} version={frames.version} picked={picked} onPick={setPicked} />
+          ) : (
+            <p class="muted">{frames.error || "…"}</p>
+          )}
         </div>
         <div class="card">
           <h3>{picked >= 0 ? "Picked frame" : "Last rendered"}</h3>
@@ -225,7 +230,7 @@ export function JobView(props: { id: string }) {
               index={large}
               size="large"
               label={`frame ${frameAt(f.runs, large)}`}
-              version={f.states[large]}
+              version={f.letter(large)}
             />
           ) : (
             <p class="muted">No frame rendered yet.</p>

@@ -5,6 +5,8 @@ export interface FarmEvent {
   type: "job" | "job-deleted" | "client" | "reconnected";
   jobId?: string;
   sessionId?: string;
+  /** On a `job` event: the frames that changed (absent: any may have). */
+  frames?: Array<{ state: "a" | "d" | "r" | "f"; indices: number[] }>;
 }
 
 type Listener = (e: FarmEvent) => void;
@@ -103,16 +105,4 @@ export function startLive(): void {
       }
     }
   })().then(retry, retry);
-}
-
-/** Calls `fn` at most once per `ms`, trailing (many events in a burst make one read). */
-export function throttle(fn: () => void, ms = 150): () => void {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  return () => {
-    if (timer) return;
-    timer = setTimeout(() => {
-      timer = null;
-      fn();
-    }, ms);
-  };
 }

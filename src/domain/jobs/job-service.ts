@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { FarmError, invalid } from "../errors.js";
-import { type FarmEvents, noFarmEvents } from "../events.js";
+import { type FarmEvents, type FrameChange, noFarmEvents } from "../events.js";
 import type { Scheduler } from "../scheduling/scheduler.js";
 import type { FarmStorage } from "../storage.js";
 import type { Job, JobDefinition, JobStatus } from "./job.js";
@@ -232,12 +232,13 @@ export class JobService {
 
   /**
    * Re-reads the job's counters and moves its status where Flamenco's roll-up says (failed at the
-   * failure threshold, completed when all is done). Called after every change of a frame.
+   * failure threshold, completed when all is done). Called after every change of a frame; `frames`
+   * are the changes, told to live views with the job's event.
    */
-  async rollUp(jobId: string): Promise<JobStatus | null> {
+  async rollUp(jobId: string, frames?: FrameChange[]): Promise<JobStatus | null> {
     const status = await this.rollUpOnce(jobId);
     // Every change of a frame ends here: live views hear of it once the status is settled.
-    if (status !== null) this.events.publish({ type: "job", jobId });
+    if (status !== null) this.events.publish(frames ? { type: "job", jobId, frames } : { type: "job", jobId });
     return status;
   }
 

@@ -32,7 +32,7 @@ export class WorkService {
       job = await this.jobs.get(lease.jobId);
       // Sent before the events, so both travel together (no round trip of its own).
       const noted = this.jobs.noteWorkOut(job);
-      this.events.publish({ type: "job", jobId: lease.jobId });
+      this.events.publish({ type: "job", jobId: lease.jobId, frames: [{ state: "a", indices: lease.indices }] });
       this.events.publish({ type: "client", sessionId: req.caps.sessionId });
       await noted;
     } catch (err) {
@@ -74,7 +74,7 @@ export class WorkService {
     const lease = await this.owned(leaseId, sessionId);
     const res = await this.scheduler.complete(lease, frames);
     if (lease.phase === "render") this.events.countFrames(lease.jobId, sessionId, res.completed.length, 0);
-    await this.jobs.rollUp(lease.jobId);
+    await this.jobs.rollUp(lease.jobId, [{ state: "d", indices: indicesOf(lease, res.completed) }]);
     this.events.publish({ type: "client", sessionId });
     return res;
   }
@@ -88,7 +88,7 @@ export class WorkService {
     const lease = done ? before : null;
     if (lease) {
       this.events.countFrames(lease.jobId, sessionId, 1, 0);
-      await this.jobs.rollUp(lease.jobId);
+      await this.jobs.rollUp(lease.jobId, [{ state: "d", indices: indicesOf(lease, [frame]) }]);
     }
     return done;
   }
@@ -99,7 +99,10 @@ export class WorkService {
     if (lease.phase === "render") {
       this.events.countFrames(lease.jobId, sessionId, 0, res.failed.length + res.retried.length);
     }
-    await this.jobs.rollUp(lease.jobId);
+    await this.jobs.rollUp(lease.jobId, [
+      { state: "r", indices: indicesOf(lease, res.retried) },
+      { state: "f", indices: indicesOf(lease, res.failed) },
+    ]);
     this.events.publish({ type: "client", sessionId });
     return res;
   }
@@ -120,4 +123,10 @@ export class WorkService {
     if (leases.length > 0) this.events.publish({ type: "client", sessionId });
     return leases.length;
   }
+}
+
+/** The frame-list indices of some of the lease's frame numbers (a video lease has none). */
+function indicesOf(lease: Lease, frames: number[]): number[] {
+  const wanted = new Set(frames);
+  return lease.indices.filter((_, k) => wanted.has(lease.frames[k] as number));
 }
