@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FINAL_MOVE_QUIET_MS } from "../src/domain/jobs/move-to-final.js";
 import { FlamencoV3WorkerSim } from "./simulators/flamenco-v3-worker.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";
 import { expectMatchesV3 } from "./support/openapi-v3.js";
@@ -108,7 +109,8 @@ describe("move-to-final", () => {
     await renderAll(w);
     expect((await gw.farm.jobs.get(job.id)).status).toBe("completed");
     await gw.farm.jobs.setStatus(job.id, "requeued", "again");
-    expect(await gw.farm.redis.smembers(gw.farm.keys.other("final-moves"))).toContain(job.id);
+    // Requeued: noted for the move-to-final sweep again.
+    expect(await gw.farm.redis.zscore(gw.farm.keys.other("final-moves", "out"), job.id)).not.toBeNull();
     await renderAll(w);
     expect((await gw.farm.jobs.get(job.id)).status).toBe("completed");
     expect(fs.readdirSync(job.final)).toHaveLength(4);
@@ -120,30 +122,76 @@ describe("move-to-final", () => {
 
   it("leaves a job whose move another process holds active; the sweep completes it later", async () => {
     const job = await submit("shot-c/######");
-    // The sweep looks only at the jobs noted as ending with a move.
-    const noted = () => gw.farm.redis.smembers(gw.farm.keys.other("final-moves"));
-    expect(await noted()).toContain(job.id);
+    // The sweep looks only at the jobs that end with a move and whose work was handed out.
+    const noted = () => gw.farm.redis.zrange(gw.farm.keys.other("final-moves", "out"), 0, -1);
+    expect(await noted()).not.toContain(job.id);
     const lock = gw.farm.keys.sweepLock(`move-to-final:${job.id}`);
     await gw.farm.redis.set(lock, "another-process", "PX", 60_000);
     const w = new FlamencoV3WorkerSim(gw.url);
     await w.start();
     await renderAll(w);
+    expect(await noted()).toContain(job.id);
     const waiting = await gw.farm.jobs.get(job.id);
     expect(waiting.completedFrames).toBe(4);
     expect(waiting.status).toBe("active");
     expect(fs.readdirSync(job.intermediate)).toHaveLength(4);
-    // The other process stopped: its lock ran out.
+    // The other process stopped: its lock ran out. The sweep looks at notes FINAL_MOVE_QUIET_MS
+    // old (a younger one is work in progress); its run that much later completes the job.
     await gw.farm.redis.del(lock);
     await gw.farm.sweep();
+    expect((await gw.farm.jobs.get(job.id)).status).toBe("active");
+    const later = () => gw.farm.jobs.completeFinished(Date.now() + FINAL_MOVE_QUIET_MS + 1000);
+    await later();
     expect((await gw.farm.jobs.get(job.id)).status).toBe("completed");
     expect(fs.readdirSync(job.final)).toHaveLength(4);
     expect(await noted()).not.toContain(job.id);
-    // A canceled job is forgotten by the next sweep.
+    // A canceled job is forgotten by the sweep.
     const other = await submit("shot-e/######");
+    const got = await gw.farm.work.claim({
+      caps: { sessionId: "final-e", taskTypes: ["blender"], device: "any" },
+      maxFrames: 1,
+      leaseMs: 60_000,
+    });
+    expect(got?.job.id).toBe(other.id);
     expect(await noted()).toContain(other.id);
     await gw.farm.jobs.setStatus(other.id, "cancel-requested");
-    await gw.farm.sweep();
+    await later();
     expect(await noted()).not.toContain(other.id);
+  });
+
+  it("completes a job whose last task was recorded by a process that stopped before its roll-up", async () => {
+    const job = await submit("shot-f/######", { frames: "1-2", chunk_size: 1 });
+    const noted = () => gw.farm.redis.zrange(gw.farm.keys.other("final-moves", "out"), 0, -1);
+    // Each run of the sweep a little more than FINAL_MOVE_QUIET_MS after the last.
+    let clock = Date.now();
+    const later = () => {
+      clock += FINAL_MOVE_QUIET_MS + 1000;
+      return gw.farm.jobs.completeFinished(clock);
+    };
+    const caps = { sessionId: "final-f", taskTypes: ["blender"], device: "any" as const };
+    const first = await gw.farm.work.claim({ caps, maxFrames: 1, leaseMs: 60_000 });
+    expect(first?.job.id).toBe(job.id);
+    // Work out: the job stays noted (looked at again later).
+    await later();
+    expect(await noted()).toContain(job.id);
+    await gw.farm.work.release(first?.lease.id ?? "", caps.sessionId);
+    // Nothing out and no claim for a while: forgotten; the next claim notes it again.
+    await later();
+    expect(await noted()).not.toContain(job.id);
+    for (let k = 0; k < 2; k++) {
+      const got = await gw.farm.work.claim({ caps, maxFrames: 1, leaseMs: 60_000 });
+      expect(got?.job.id).toBe(job.id);
+      expect(await noted()).toContain(job.id);
+      fs.mkdirSync(job.intermediate, { recursive: true });
+      fs.writeFileSync(path.join(job.intermediate, `00000${k + 1}.png`), "frame");
+      // The scheduler records the completion; the process stops before WorkService rolls the job up.
+      if (got) await gw.farm.scheduler.complete(got.lease);
+    }
+    expect((await gw.farm.jobs.get(job.id)).status).not.toBe("completed");
+    await later();
+    expect((await gw.farm.jobs.get(job.id)).status).toBe("completed");
+    expect(fs.readdirSync(job.final)).toHaveLength(2);
+    expect(await noted()).not.toContain(job.id);
   });
 
   it("fails the job, saying why, when the final folder now leads outside the storage", async () => {

@@ -1,85 +1,12 @@
-import type { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import * as schedulerScripts from "../adapters/bullmq/scheduler-scripts.js";
-import { LuaScript } from "../adapters/redis/lua-script.js";
-import { createTestFarm, exampleJob, type TestFarm, waitFor } from "./support/farm.js";
+import { CommandCounter, type Count } from "./support/command-counter.js";
+import { createTestFarm, exampleJob, type TestFarm } from "./support/farm.js";
 
 /**
  * docs/architecture.md states how many Redis round trips one scheduling decision costs, whatever
- * the number of jobs and frames. This counts them on the farm's connection: every command sent,
- * and the round trips (a command sent while none is awaiting its reply starts a new one; commands
- * sent while others are in flight travel together, pipelined).
+ * the number of jobs and frames. This counts them on the farm's connection (test/support/command-counter.ts):
+ * every command sent, and the round trips.
  */
-
-interface Count {
-  commands: string[];
-  roundTrips: number;
-}
-
-class CommandCounter {
-  private outstanding = 0;
-  private recording: Count | undefined;
-
-  constructor(private readonly redis: Redis) {
-    const r = redis as unknown as { sendCommand: (cmd: CommandLike, ...rest: unknown[]) => unknown };
-    const original = r.sendCommand.bind(redis);
-    r.sendCommand = (cmd: CommandLike, ...rest: unknown[]) => {
-      if (this.recording) {
-        if (this.outstanding === 0) this.recording.roundTrips++;
-        this.recording.commands.push(this.describe(cmd));
-      }
-      this.outstanding++;
-      cmd.promise.then(
-        () => this.outstanding--,
-        () => this.outstanding--,
-      );
-      return original(cmd, ...rest);
-    };
-  }
-
-  /** The command's name; a script by its name (ours, or BullMQ's as defined on the connection). */
-  private describe(cmd: CommandLike): string {
-    if (cmd.name !== "evalsha" && cmd.name !== "eval") return cmd.name;
-    const first = String(cmd.args[0] ?? "");
-    for (const s of Object.values(schedulerScripts)) {
-      if (s instanceof LuaScript && (s.sha === first || s.source === first)) return `${cmd.name}:${s.name}`;
-    }
-    const defined = (this.redis as unknown as { scriptsSet?: Record<string, { sha: string }> }).scriptsSet ?? {};
-    for (const [name, script] of Object.entries(defined)) if (script.sha === first) return `${cmd.name}:bullmq.${name}`;
-    return `${cmd.name}:?`;
-  }
-
-  /** Waits until nothing is in flight on the connection (e.g. BullMQ's first stalled check). */
-  async quiet(): Promise<void> {
-    let calm = 0;
-    await waitFor(
-      async () => {
-        calm = this.outstanding === 0 ? calm + 1 : 0;
-        return calm >= 5;
-      },
-      10_000,
-      10,
-    );
-  }
-
-  async count<T>(fn: () => Promise<T>): Promise<Count & { value: T }> {
-    await this.quiet();
-    const rec: Count = { commands: [], roundTrips: 0 };
-    this.recording = rec;
-    try {
-      const value = await fn();
-      return { ...rec, value };
-    } finally {
-      this.recording = undefined;
-    }
-  }
-}
-
-interface CommandLike {
-  name: string;
-  args: unknown[];
-  promise: Promise<unknown>;
-}
 
 const caps = (sessionId: string) => ({ sessionId, taskTypes: ["blender"], device: "any" as const });
 const LEASE = 10 * 60_000;

@@ -15,6 +15,16 @@ return 0
 `,
 );
 
+/** Forgets a noted job unless it was noted again since. KEYS[1] noted zset, ARGV[1] job id, ARGV[2] when it was noted. */
+const forgetIfUnchanged = new LuaScript(
+  "forgetFinalMove",
+  `
+local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if at and tonumber(at) == tonumber(ARGV[2]) then return redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 0
+`,
+);
+
 /** How long one move may hold its lock (a rename takes milliseconds; a dead process's lock runs out). */
 const LOCK_MS = 120_000;
 
@@ -26,8 +36,9 @@ function code(err: unknown): string {
  * The OutputMover port on the local (or mounted) storage: `rename(2)` of the intermediate folder
  * onto the final one, under a Redis lock per job so gateways sharing the farm never move one job's
  * output twice. A final folder that exists is first renamed to `<dest>-<its mtime>` (`-2`, `-3`
- * ... when that is taken), as Flamenco 3's `move-directory` does. The jobs that end with a move
- * are noted in a set (`{bw}:final-moves`), so the sweep reads only those.
+ * ... when that is taken), as Flamenco 3's `move-directory` does. Jobs that end with a move and
+ * whose work was handed out are noted in a sorted set by when (`{bw}:final-moves:out`), so the
+ * sweep reads only those, oldest first.
  */
 export class FinalOutputMover implements OutputMover {
   constructor(
@@ -47,14 +58,24 @@ export class FinalOutputMover implements OutputMover {
     return true;
   }
 
-  async track(jobId: string, on: boolean): Promise<void> {
-    const key = this.keys.other("final-moves");
-    if (on) await this.redis.sadd(key, jobId);
-    else await this.redis.srem(key, jobId);
+  private notedKey(): string {
+    return this.keys.other("final-moves", "out");
   }
 
-  tracked(): Promise<string[]> {
-    return this.redis.smembers(this.keys.other("final-moves"));
+  async note(jobId: string, now = Date.now()): Promise<void> {
+    await this.redis.zadd(this.notedKey(), now, jobId);
+  }
+
+  async forget(jobId: string, at?: number): Promise<void> {
+    if (at === undefined) await this.redis.zrem(this.notedKey(), jobId);
+    else await forgetIfUnchanged.run(this.redis, [this.notedKey()], [jobId, at]);
+  }
+
+  async noted(before: number, limit: number): Promise<Array<{ jobId: string; at: number }>> {
+    const flat = await this.redis.zrangebyscore(this.notedKey(), "-inf", `(${before}`, "WITHSCORES", "LIMIT", 0, limit);
+    const out: Array<{ jobId: string; at: number }> = [];
+    for (let k = 0; k + 1 < flat.length; k += 2) out.push({ jobId: flat[k] as string, at: Number(flat[k + 1]) });
+    return out;
   }
 
   async moveDirectory(src: string, dest: string): Promise<"moved" | "nothing"> {

@@ -97,7 +97,6 @@ export class JobService {
       await this.store.delete(job.id);
       throw err;
     });
-    await this.finalMoves?.track(job);
     await this.scheduler.enqueueJob(job, compiled.frames);
     await this.store.transition(job.id, "queued", { from: ["under-construction"] });
     this.events.publish({ type: "job", jobId: job.id });
@@ -270,10 +269,23 @@ export class JobService {
    * Rolls up the runnable 3.x jobs whose work is all done but that are not completed: the process
    * that finished their last task stopped before it could move their output (part of the sweep).
    */
-  async completeFinished(): Promise<void> {
+  async completeFinished(now = Date.now()): Promise<void> {
     const done = (j: Job) =>
       runnableStatuses.has(j.status) && rollUpStatus(j, this.opts.jobFailPercent) === "completed";
-    await this.finalMoves?.sweep((id) => this.rollUp(id), done);
+    await this.finalMoves?.sweep((id) => this.rollUp(id), done, now);
+  }
+
+  /**
+   * Work of the job was handed out (WorkService.claim): a job that ends with a move is noted, so
+   * `completeFinished` finds it should the process that finishes its last task stop before the move.
+   */
+  async noteWorkOut(job: Job): Promise<void> {
+    await this.finalMoves?.track(job);
+  }
+
+  /** Work of the job may finish without a claim first (a frame delivered late): noted as `noteWorkOut` does. */
+  async noteWorkFinishing(jobId: string): Promise<void> {
+    await this.finalMoves?.trackId(jobId);
   }
 
   // ---- frame paths (see submit-checks.ts; README "What a job may do") --------------------------

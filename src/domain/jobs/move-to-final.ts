@@ -60,11 +60,21 @@ export interface OutputMover {
    * A `src` that does not exist is nothing to move (done before, or nothing was written): "nothing".
    */
   moveDirectory(src: string, dest: string): Promise<"moved" | "nothing">;
-  /** Notes that the job ends with a move (so the sweep looks at it), or that it no longer does. */
-  track(jobId: string, on: boolean): Promise<void>;
-  /** The jobs noted as ending with a move. */
-  tracked(): Promise<string[]>;
+  /** Notes, at `now`, that work of a job that ends with a move is out (so the sweep looks at it). */
+  note(jobId: string, now?: number): Promise<void>;
+  /** Forgets the job; with `at`, only when it was last noted then (not noted again since). */
+  forget(jobId: string, at?: number): Promise<void>;
+  /** Up to `limit` jobs last noted before `before`, least recently noted first. */
+  noted(before: number, limit: number): Promise<Array<{ jobId: string; at: number }>>;
 }
+
+/** Jobs the move-to-final sweep looks at per run at most (the rest wait for the next run, oldest first). */
+export const FINAL_MOVES_PER_SWEEP = 200;
+/**
+ * A note this old is looked at by the sweep (a younger one is a job whose work is being done: the
+ * process doing it rolls the job up itself).
+ */
+export const FINAL_MOVE_QUIET_MS = 60_000;
 
 /** Why the move may not run (a path led outside the storage since submission), or null. */
 async function refused(job: Job, move: FinalMove, storage: FarmStorage): Promise<string | null> {
@@ -129,35 +139,72 @@ export class MoveToFinal {
       status = res?.changed ? to : (res?.previous ?? now.status);
       if (res?.changed) {
         await this.scheduler.setRunnable(job.id, false);
-        await this.mover.track(job.id, false);
+        await this.mover.forget(job.id);
       }
     });
     return status;
   }
 
-  /** Notes a job that ends with a move (submitted or requeued), so `sweep` finds it. */
+  /**
+   * Notes a job that ends with a move whose work was handed out (claimed) or put back in line
+   * (requeued), so `sweep` finds it should the process that finishes its last task stop before
+   * the move. Jobs that are only queued are not noted: the sweep's cost follows the work out, not
+   * the number of jobs.
+   */
   async track(job: Pick<Job, "id" | "type" | "settings">): Promise<void> {
-    if (finalMoveOf(job)) await this.mover.track(job.id, true);
+    if (finalMoveOf(job)) await this.mover.note(job.id);
+  }
+
+  /** Notes a job whose work may finish now without a claim first (a late delivery); the sweep checks whether it ends with a move. */
+  async trackId(jobId: string): Promise<void> {
+    await this.mover.note(jobId);
   }
 
   /** Forgets a job (deleted). */
   async untrack(jobId: string): Promise<void> {
-    await this.mover.track(jobId, false);
+    await this.mover.forget(jobId);
   }
 
   /**
    * The noted jobs whose work is all done but that are not completed (the process that finished
-   * their last task stopped before the move): `rollUp` moves and completes them. Jobs that are
-   * gone or finished otherwise are forgotten.
+   * their last task stopped before the move): `rollUp` moves and completes them. Looks only at
+   * jobs noted `FINAL_MOVE_QUIET_MS` ago or earlier, at most `FINAL_MOVES_PER_SWEEP` of them.
+   * Jobs that are gone, finished otherwise or end with no move are forgotten; so is a job with
+   * nothing out (its next claim notes it again); one with work still out is noted again, so it is
+   * looked at again a while later, after the others.
    */
-  async sweep(rollUp: (jobId: string) => Promise<unknown>, isDone: (j: Job) => boolean): Promise<void> {
-    for (const id of await this.mover.tracked()) {
-      const job = await this.store.get(id);
-      if (!job || job.status === "completed" || job.status === "canceled" || job.status === "failed") {
-        await this.mover.track(id, false);
+  async sweep(
+    rollUp: (jobId: string) => Promise<unknown>,
+    isDone: (j: Job) => boolean,
+    now = Date.now(),
+  ): Promise<void> {
+    const notes = await this.mover.noted(now - FINAL_MOVE_QUIET_MS, FINAL_MOVES_PER_SWEEP);
+    if (notes.length === 0) return;
+    // Frames out are counted before the jobs are read: a completion in between shows in the job's
+    // record. Each step is sent for all the notes at once (pipelined: a round trip, not one a job).
+    const out = await Promise.all(notes.map((n) => this.scheduler.activeFrameCount(n.jobId)));
+    const jobs = await Promise.all(notes.map((n) => this.store.get(n.jobId)));
+    const after: Promise<void>[] = [];
+    const done: string[] = [];
+    for (const [k, { jobId, at }] of notes.entries()) {
+      const job = jobs[k];
+      if (
+        !job ||
+        job.status === "completed" ||
+        job.status === "canceled" ||
+        job.status === "failed" ||
+        !finalMoveOf(job)
+      ) {
+        after.push(this.mover.forget(jobId));
       } else if (isDone(job)) {
-        await rollUp(id);
+        done.push(jobId);
+      } else if ((out[k] ?? 0) > 0) {
+        after.push(this.mover.note(jobId, now));
+      } else {
+        after.push(this.mover.forget(jobId, at));
       }
     }
+    await Promise.all(after);
+    for (const jobId of done) await rollUp(jobId);
   }
 }

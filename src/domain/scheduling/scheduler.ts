@@ -43,6 +43,8 @@ export interface Scheduler {
   jobLeases(jobId: string, page?: { offset?: number; limit?: number }): Promise<Lease[]>;
   /** Indices of the job's frames that failed for good. */
   failedFrameIndices(jobId: string): Promise<number[]>;
+  /** How many of the job's frames (or its video) are held under a lease now. */
+  activeFrameCount(jobId: string): Promise<number>;
   /** Makes the job claimable again (after pause, requeue) or not (pause, cancel, fail, delete). */
   setRunnable(jobId: string, runnable: boolean): Promise<void>;
   /** Updates what the job is known to need from clients. */

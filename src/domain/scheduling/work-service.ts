@@ -30,14 +30,17 @@ export class WorkService {
     let job: Assignment["job"];
     try {
       job = await this.jobs.get(lease.jobId);
+      // Sent before the events, so both travel together (no round trip of its own).
+      const noted = this.jobs.noteWorkOut(job);
+      this.events.publish({ type: "job", jobId: lease.jobId, frames: [{ state: "a", indices: lease.indices }] });
+      this.events.publish({ type: "client", sessionId: req.caps.sessionId });
+      await noted;
     } catch (err) {
       // The caller never hears of this lease: give it back rather than leave it to run out (or,
       // for a client whose every request extends what it holds, to be kept forever).
       await this.scheduler.release(lease.id, lease.sessionId).catch(() => undefined);
       throw err;
     }
-    this.events.publish({ type: "job", jobId: lease.jobId, frames: [{ state: "a", indices: lease.indices }] });
-    this.events.publish({ type: "client", sessionId: req.caps.sessionId });
     return { lease, job };
   }
 
@@ -78,8 +81,11 @@ export class WorkService {
 
   /** A frame delivered after its lease ran out: completed when nobody else holds or finished it. */
   async completeLate(leaseId: string, sessionId: string, frame: number): Promise<boolean> {
+    const before = await this.scheduler.getLease(leaseId);
+    // The frame may be back in line (not out): the job is noted before it can be done by it.
+    if (before) await this.jobs.noteWorkFinishing(before.jobId);
     const done = await this.scheduler.completeLate(leaseId, sessionId, frame);
-    const lease = done ? await this.scheduler.getLease(leaseId) : null;
+    const lease = done ? before : null;
     if (lease) {
       this.events.countFrames(lease.jobId, sessionId, 1, 0);
       await this.jobs.rollUp(lease.jobId, [{ state: "d", indices: indicesOf(lease, [frame]) }]);
