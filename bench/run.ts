@@ -18,6 +18,7 @@ const benches: Array<[name: string, load: () => Promise<{ run(): Promise<void> }
   ["mixed", () => import("./mixed.js")],
   ["large-files", () => import("./large-files.js")],
   ["worker-secret-flood", () => import("./worker-secret-flood.js")],
+  ["frame-memory", () => import("./frame-memory.js")],
 ];
 
 async function main(): Promise<void> {

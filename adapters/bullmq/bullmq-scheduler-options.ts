@@ -11,13 +11,13 @@ export interface BullmqSchedulerOptions {
   candidates?: number;
   /** Jobs a claim looks at, at most, in the ready index (so its cost does not grow with the jobs). */
   scanLimit?: number;
-  /** Frames per bulk add when a job is enqueued. */
+  /** Frames per bulk add when frames are requeued. */
   enqueueBatch?: number;
   /**
-   * Frames put in line before `enqueueJob` returns; a bigger job's other frames follow in the
-   * background (resumed by `sweep` in any process if this one stops first).
+   * Frames of a job materialised as BullMQ jobs ahead of the claims (frame-window-script.ts): the
+   * claim tops the window up when fewer than half of it are in line; the others are a cursor.
    */
-  enqueueFirst?: number;
+  frameWindow?: number;
   /** Engaged jobs the sweep looks at per run (the rest wait for the next run, oldest first). */
   sweepJobs?: number;
 }

@@ -69,7 +69,7 @@ export class BullmqScheduler implements Scheduler {
     this.claims = new Claims(ctx, settler, this.holds);
     this.completions = new Completions(ctx, this.reads, this.video);
     this.failures = new Failures(ctx, books);
-    this.requeue = new JobRequeue(ctx, this.video, this.fill.batch);
+    this.requeue = new JobRequeue(ctx, this.video, opts.enqueueBatch ?? 2000);
     this.removal = new JobRemoval(ctx, this.fill);
     this.sweeper = new Sweep(ctx, settler, this.video, this.fill);
     this.jobNeeds = new JobNeedsBook(ctx);
@@ -80,14 +80,14 @@ export class BullmqScheduler implements Scheduler {
   }
 
   /**
-   * Puts the job's first frames in line and makes it claimable; the others follow in the
-   * background (frame-fill.ts).
+   * Puts the job's first window of frames in line and makes it claimable; the claims materialise
+   * the others as they go (frame-fill.ts, frame-window-script.ts).
    */
   enqueueJob(job: Job, frames: FrameList): Promise<void> {
     return this.fill.enqueue(job, frames);
   }
 
-  /** Resolves when this process's background fill of the job (if any) has stopped. */
+  /** Resolves when this process's top-up of the job's frames (if any) has stopped. */
   filled(jobId: string): Promise<void> {
     return this.fill.filled(jobId);
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ClaimRequest, Lease } from "../../src/domain/scheduling/capabilities.js";
 import { claimWork } from "./claim-script.js";
+import { frameWindowOf } from "./frame-fill.js";
 import type { FrameSettler } from "./frame-settler.js";
 import type { LeaseHolds } from "./lease-holds.js";
 import type { SchedulerContext } from "./scheduler-context.js";
@@ -14,6 +15,7 @@ import type { SchedulerContext } from "./scheduler-context.js";
 export class Claims {
   private readonly candidates: number;
   private readonly scanLimit: number;
+  private readonly window: number;
 
   constructor(
     private readonly ctx: SchedulerContext,
@@ -22,6 +24,7 @@ export class Claims {
   ) {
     this.candidates = ctx.opts.candidates ?? 3;
     this.scanLimit = ctx.opts.scanLimit ?? 256;
+    this.window = frameWindowOf(ctx);
   }
 
   async claim(req: ClaimRequest): Promise<Lease | null> {
@@ -38,7 +41,7 @@ export class Claims {
     await claimWork.run(
       this.ctx.redis,
       [keys.ready(), keys.runnable(), keys.served(), keys.servedRank(), keys.engaged(), keys.sessionLeases("probe")],
-      [keys.root, "probe", "", "any", -1, -1, -1, 0, 1, "probe", Date.now(), "", 1000, 0],
+      [keys.root, "probe", "", "any", -1, -1, -1, 0, 1, "probe", Date.now(), "", 1000, 0, 0, 1],
     );
   }
 
@@ -74,6 +77,8 @@ export class Claims {
           now.toISOString(),
           req.leaseMs,
           this.scanLimit,
+          this.window,
+          this.ctx.opts.taskFailWorkers,
         ],
       );
     } catch (err) {

@@ -1,34 +1,38 @@
-import { randomUUID } from "node:crypto";
 import { FrameList } from "../../src/domain/jobs/frame-range.js";
 import type { Job } from "../../src/domain/jobs/job.js";
-import { type FrameData, frameId } from "./frame-ids.js";
+import { topUpFrames } from "./frame-window-script.js";
 import type { SchedulerContext } from "./scheduler-context.js";
 
+/** Frames of a job materialised ahead of the claims when the options do not say. */
+export const DEFAULT_FRAME_WINDOW = 1000;
+
+export function frameWindowOf(ctx: SchedulerContext): number {
+  return Math.max(1, ctx.opts.frameWindow ?? DEFAULT_FRAME_WINDOW);
+}
+
+/** Runs of the frame list written per command (a frame list of many single frames is many runs). */
+const RUNS_PER_WRITE = 5000;
+
 /**
- * Puts a job's frames in line as BullMQ jobs: the first ones before `enqueue` returns, the rest in
- * the background, in bulk batches, so a job of any size is answered at once with flat memory.
- * `enq` in the job's scheduling hash marks how far the frames are in line; a fill this process
- * does not finish (it stops, or the job is paused) is resumed by `resume` (the sweep) in any
- * process, under a short lock.
+ * Puts a job's frames in line lazily: `enqueue` writes the job's frame list as runs and a cursor
+ * (`enq`, `enqrun`) and materialises the first window of frames as BullMQ jobs; the claim script
+ * tops the window up as frames go out (frame-window-script.ts), so a job of any size is answered
+ * at once and costs Redis a window of BullMQ jobs, not one per frame. The sweep (`resume`) tops up
+ * runnable jobs whose frames are not all materialised, and writes the runs of a job enqueued
+ * before the runs existed (its cursor, `enq`, was the old background fill's mark).
  */
 export class FrameFill {
-  private readonly enqueueBatch: number;
-  private readonly enqueueFirst: number;
-  /** Background fills this process runs, by job id. */
+  private readonly window: number;
+  /** Top-ups this process runs, by job id. */
   private readonly filling = new Map<string, Promise<void>>();
 
   constructor(private readonly ctx: SchedulerContext) {
-    this.enqueueBatch = ctx.opts.enqueueBatch ?? 2000;
-    this.enqueueFirst = ctx.opts.enqueueFirst ?? this.enqueueBatch;
-  }
-
-  /** Frames per bulk add (requeue uses the same batches). */
-  get batch(): number {
-    return this.enqueueBatch;
+    this.window = frameWindowOf(ctx);
   }
 
   async enqueue(job: Job, frames: FrameList): Promise<void> {
     const { redis, keys } = this.ctx;
+    await this.writeRuns(job.id, frames);
     await redis.hset(keys.schedJob(job.id), {
       tasktype: job.taskType,
       phase: "render",
@@ -37,129 +41,88 @@ export class FrameFill {
       vram: job.needs.vramBytes,
       time: job.needs.renderSeconds,
       enq: 0,
+      enqrun: 0,
       total: frames.length,
     });
-    const first = Math.min(frames.length, this.enqueueFirst);
-    await this.addFrames(job.id, frames, 0, first);
-    if (first < frames.length) await redis.sadd(keys.filling(), job.id);
+    if (frames.length > this.window) await redis.sadd(keys.filling(), job.id);
+    await this.topUp(job.id, false);
     await this.ctx.setRunnable(job.id, true);
-    if (first < frames.length) this.fillInBackground(job.id, frames);
   }
 
-  /** Resolves when this process's background fill of the job (if any) has stopped. */
+  /** Resolves when this process's top-up of the job (if any) has stopped. */
   async filled(jobId: string): Promise<void> {
     await this.filling.get(jobId);
   }
 
-  /** Resumes the fill of up to `count` jobs whose frames are not all in line. */
+  /** Tops up up to `count` runnable jobs whose frames are not all materialised. */
   async resume(count: number): Promise<void> {
-    const filling = await this.ctx.redis.srandmember(this.ctx.keys.filling(), count);
-    for (const id of filling) this.fillInBackground(id);
+    const ids = await this.ctx.redis.srandmember(this.ctx.keys.filling(), count);
+    for (const id of ids) {
+      if (this.filling.has(id) || this.ctx.closing) continue;
+      const p = this.resumeOne(id)
+        .catch((err) =>
+          this.ctx.logger.warn({ err, jobId: id }, "topping up the job's frames failed; the sweep retries"),
+        )
+        .finally(() => this.filling.delete(id));
+      this.filling.set(id, p);
+    }
   }
 
-  /** Resolves when every background fill of this process has stopped (call after `closing` is set). */
+  /** Resolves when every top-up of this process has stopped (call after `closing` is set). */
   async close(): Promise<void> {
     await Promise.all(this.filling.values());
   }
 
-  /**
-   * Adds frames [from, to) in bulk batches, skipping frames that already have a state (put in
-   * line before, by a fill that stopped before it could mark them), and marks `enq` after each
-   * batch. `keepGoing` is asked before each batch; the fill stops when it says no.
-   */
-  private async addFrames(
-    jobId: string,
-    frames: FrameList,
-    from: number,
-    to: number,
-    keepGoing: () => Promise<boolean> = async () => true,
-  ): Promise<number> {
+  private async resumeOne(jobId: string): Promise<void> {
     const { redis, keys } = this.ctx;
-    const queue = this.ctx.queues.queue(jobId);
-    const opts = { attempts: this.ctx.opts.taskFailWorkers, removeOnComplete: true, removeOnFail: false };
-    let start = from;
-    while (start < to) {
-      if (!(await keepGoing())) break;
-      const end = Math.min(to, start + this.enqueueBatch);
-      const indices = Array.from({ length: end - start }, (_, k) => start + k);
-      const states = await redis.hmget(keys.frameStates(jobId), ...indices.map(String));
-      const fresh = indices.filter((_, k) => states[k] === null);
-      if (fresh.length > 0) {
-        await queue.addBulk(
-          fresh.map((i) => ({
-            name: "frame",
-            data: { i, f: frames.frameAt(i) } satisfies FrameData,
-            opts: { ...opts, jobId: frameId(i), priority: i + 1 },
-          })),
-        );
-        await this.ctx.markReady(jobId);
-      }
-      await redis.hset(keys.schedJob(jobId), "enq", end);
-      start = end;
+    const [enq, total, enqrun] = await redis.hmget(keys.schedJob(jobId), "enq", "total", "enqrun");
+    if (enq === null || total === null || Number(enq) >= Number(total)) {
+      await redis.srem(keys.filling(), jobId);
+      return;
     }
-    return start;
+    if (enqrun === null) {
+      // A job enqueued before the frame window: its cursor is the old fill's mark.
+      const runs = await redis.hget(keys.job(jobId), "runs");
+      if (!runs) return;
+      const frames = new FrameList(JSON.parse(runs));
+      await this.writeRuns(jobId, frames);
+      await redis.hset(keys.schedJob(jobId), "enqrun", runOfIndex(frames, Number(enq)));
+    }
+    await this.topUp(jobId, true);
   }
 
-  /**
-   * Puts the rest of a job's frames in line, from its `enq` mark, unless another process already
-   * does. Stops when this scheduler closes, the job is no longer runnable or gone, or the lock is
-   * lost; `resume` resumes it later.
-   */
-  private fillInBackground(jobId: string, known?: FrameList): void {
-    const { redis, keys, logger } = this.ctx;
-    if (this.filling.has(jobId) || this.ctx.closing) return;
-    const lock = keys.fillLock(jobId);
-    const token = randomUUID();
-    const lockMs = 60_000;
-    const run = async () => {
-      if ((await redis.set(lock, token, "PX", lockMs, "NX")) !== "OK") return;
-      try {
-        const [enq, total] = (await redis.hmget(keys.schedJob(jobId), "enq", "total")).map(Number);
-        if (!Number.isFinite(enq) || !Number.isFinite(total) || (enq as number) >= (total as number)) {
-          await redis.srem(keys.filling(), jobId);
-          return;
-        }
-        const frames = known ?? (await this.frameList(jobId));
-        if (!frames) return;
-        const keepGoing = async () => {
-          if (this.ctx.closing) return false;
-          const [[, held] = [], [, runnable] = []] =
-            (await redis
-              .multi()
-              .eval(
-                "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
-                1,
-                lock,
-                token,
-                lockMs,
-              )
-              .zscore(keys.runnable(), jobId)
-              .exec()) ?? [];
-          return held === 1 && runnable !== null;
-        };
-        const reached = await this.addFrames(jobId, frames, enq as number, total as number, keepGoing);
-        if (reached >= (total as number)) await redis.srem(keys.filling(), jobId);
-        logger.debug(
-          { jobId, reached, total },
-          reached >= (total as number) ? "all frames in line" : "frame fill paused",
-        );
-      } finally {
-        await redis.eval(
-          "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-          1,
-          lock,
-          token,
-        );
-      }
-    };
-    const p = run()
-      .catch((err) => logger.warn({ err, jobId }, "putting the job's frames in line failed; the sweep retries"))
-      .finally(() => this.filling.delete(jobId));
-    this.filling.set(jobId, p);
+  private async topUp(jobId: string, onlyRunnable: boolean): Promise<void> {
+    const { keys } = this.ctx;
+    await topUpFrames.run(
+      this.ctx.redis,
+      [keys.runnable()],
+      [keys.root, jobId, 0, this.window, this.ctx.opts.taskFailWorkers, Date.now(), onlyRunnable ? 1 : 0],
+    );
+    await this.ctx.markReady(jobId);
   }
 
-  private async frameList(jobId: string): Promise<FrameList | null> {
-    const runs = await this.ctx.redis.hget(this.ctx.keys.job(jobId), "runs");
-    return runs ? new FrameList(JSON.parse(runs)) : null;
+  /** Writes the frame list's runs, `first,last,offset` by run number (idempotent). */
+  private async writeRuns(jobId: string, frames: FrameList): Promise<void> {
+    const key = this.ctx.keys.schedRuns(jobId);
+    let offset = 0;
+    for (let start = 0; start < frames.runs.length; start += RUNS_PER_WRITE) {
+      const fields: Record<string, string> = {};
+      frames.runs.slice(start, start + RUNS_PER_WRITE).forEach(([a, b], k) => {
+        fields[String(start + k)] = `${a},${b},${offset}`;
+        offset += b - a + 1;
+      });
+      await this.ctx.redis.hset(key, fields);
+    }
   }
+}
+
+/** The number of the run that holds frame index `index` (the last run past the end). */
+function runOfIndex(frames: FrameList, index: number): number {
+  let start = 0;
+  for (let k = 0; k < frames.runs.length; k++) {
+    const [a, b] = frames.runs[k] as readonly [number, number];
+    start += b - a + 1;
+    if (index < start) return k;
+  }
+  return Math.max(0, frames.runs.length - 1);
 }

@@ -18,7 +18,7 @@ export class JobRemoval {
     const leases = await redis.zrange(keys.jobLeases(jobId), 0, -1);
     const pipe = redis.pipeline();
     for (const id of leases) pipe.del(keys.lease(id), keys.leaseLog(id));
-    pipe.del(keys.jobLeases(jobId), keys.schedJob(jobId), keys.blocklist(jobId));
+    pipe.del(keys.jobLeases(jobId), keys.schedJob(jobId), keys.schedRuns(jobId), keys.blocklist(jobId));
     pipe.del(keys.frameAttempts(jobId));
     pipe.del(keys.failureCounts(jobId));
     pipe.hdel(keys.served(), jobId);

@@ -1,6 +1,7 @@
 import { Job as BullJob } from "bullmq";
 import { FrameList } from "../../src/domain/jobs/frame-range.js";
 import { frameId } from "./frame-ids.js";
+import { rewindFrames } from "./frame-window-script.js";
 import { clearFailureLists } from "./requeue-scripts.js";
 import type { SchedulerContext } from "./scheduler-context.js";
 import { requeueCounters } from "./scheduler-scripts.js";
@@ -14,6 +15,12 @@ export class JobRequeue {
     private readonly batch: number,
   ) {}
 
+  /**
+   * Frames go back in line: their BullMQ jobs removed, their states and counters undone
+   * (`requeueCounters`), and fresh BullMQ jobs added for those the materialisation cursor has
+   * passed. A job requeued whole while not runnable (a finished job) has its cursor rewound
+   * instead (`rewindFrames`), so its frames are materialised again a window at a time.
+   */
   async requeueFrames(jobId: string, indices: number[]): Promise<void> {
     if (indices.length === 0) return;
     const { redis, keys } = this.ctx;
@@ -22,13 +29,21 @@ export class JobRequeue {
     const list = new FrameList(JSON.parse(runs));
     const queue = this.ctx.queues.queue(jobId);
     await this.video.remove(jobId);
+    if (indices.length === list.length && new Set(indices).size === list.length) {
+      await rewindFrames.run(redis, [keys.schedJob(jobId), keys.runnable(), keys.filling()], [jobId]);
+    }
     for (let s = 0; s < indices.length; s += this.batch) {
       const slice = indices.slice(s, s + this.batch);
       const existing = await Promise.all(slice.map((i) => BullJob.fromId(queue, frameId(i))));
       await Promise.all(existing.map((j) => j?.remove().catch(() => undefined)));
-      await requeueCounters.run(redis, [keys.job(jobId), keys.frameStates(jobId), keys.schedJob(jobId)], slice);
+      const [, , back] = await requeueCounters.run<[number, number, string[]]>(
+        redis,
+        [keys.job(jobId), keys.frameStates(jobId), keys.schedJob(jobId)],
+        slice,
+      );
+      if (back.length === 0) continue;
       await queue.addBulk(
-        slice.map((i) => ({
+        back.map(Number).map((i) => ({
           name: "frame",
           data: { i, f: list.frameAt(i) },
           opts: {

@@ -15,7 +15,7 @@ const ENGAGED_IDLE_MS = 60_000;
  * BullMQ's stalled check (a lease that ran out puts its frames back in line) and the orphan check
  * (a frame out under a token with no active lease goes back, or finishes the completion or
  * failure already recorded for it); the video task of a job whose frames are all done; and the
- * frame fill of up to `sweepJobs` jobs whose frames are not all in line.
+ * frame window's top-up of up to `sweepJobs` runnable jobs whose frames are not all materialised.
  */
 export class Sweep {
   private readonly sweepJobs: number;
