@@ -21,6 +21,7 @@ const benches: Array<[name: string, load: () => Promise<{ run(): Promise<void> }
   ["event-stream", () => import("./event-stream.js")],
   ["scale", () => import("./scale.js")],
   ["request-cpu", () => import("./request-cpu.js")],
+  ["frame-memory", () => import("./frame-memory.js")],
 ];
 
 async function main(): Promise<void> {

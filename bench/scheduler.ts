@@ -32,7 +32,7 @@ const BIG = Number(process.env.BENCH_BIG_FRAMES ?? 100_000);
 const LOOPS = [1, 16];
 const LEASE_MS = 30 * 60_000;
 
-function benchJob(storageRoot: string, frames: number, chunk: number): JobDefinition {
+export function benchJob(storageRoot: string, frames: number, chunk: number): JobDefinition {
   return {
     type: "simple-blender-render",
     name: `bench ${frames} frames`,
@@ -154,7 +154,10 @@ async function allFramesInLine(bf: BenchFarm, jobId: string, frames: number): Pr
   const queue = bf.farm.scheduler.queues.queue(jobId);
   for (;;) {
     const c = await queue.getJobCounts("wait", "prioritized", "active", "completed");
-    const n = (c.wait ?? 0) + (c.prioritized ?? 0) + (c.active ?? 0);
+    // Frames past the materialisation cursor are in line too (the claims materialise them).
+    const [enq, total] = (await bf.redis.hmget(bf.farm.keys.schedJob(jobId), "enq", "total")).map(Number);
+    const later = Math.max(0, (total as number) - (enq as number)) || 0;
+    const n = (c.wait ?? 0) + (c.prioritized ?? 0) + (c.active ?? 0) + later;
     if (n + (c.completed ?? 0) >= frames) return performance.now() - started;
     await new Promise((r) => setTimeout(r, 20));
   }

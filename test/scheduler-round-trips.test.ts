@@ -34,7 +34,8 @@ async function profile(jobs: number, frames: number): Promise<Profile> {
   for (let k = 0; k < jobs; k++) {
     ids.push((await t.farm.jobs.submit(exampleJob(t.storageRoot, { frames: `1-${frames}`, chunk_size: 4 }))).id);
   }
-  // Big jobs go in line partly in the background: let that finish before counting.
+  // Any top-up of a frame window this process runs has finished before counting (a claim's own
+  // top-up is inside its script: the 10,000-frame jobs cross window edges without a round trip).
   for (const id of ids) await t.farm.scheduler.filled(id);
   const counter = new CommandCounter(t.redis);
   // Warm up: this process's BullMQ objects for every job exist, and the scripts are loaded.

@@ -10,6 +10,22 @@ afterEach(async () => {
 
 const caps = { sessionId: "s1", taskTypes: ["blender"], device: "any" as const };
 
+/** A plain manual-mode BullMQ Worker takes the next frame of the job's queue and completes it; its id. */
+async function completeWithBareWorker(t: TestFarm, jobId: string): Promise<string | undefined> {
+  const worker = new Worker(t.farm.keys.queueName(jobId), null, {
+    connection: t.redis,
+    prefix: t.farm.keys.root,
+    autorun: false,
+  });
+  try {
+    const next = await worker.getNextJob("bare-token", { block: false });
+    await next?.moveToCompleted("done", "bare-token", false);
+    return next?.id;
+  } finally {
+    await worker.close(true);
+  }
+}
+
 /**
  * The claim script takes frames the way BullMQ's `moveToActive` does (claim-script.ts): BullMQ's
  * own view of the queue and its own scripts must agree with it, or an upgrade of BullMQ broke it.
@@ -32,18 +48,7 @@ describe("frames claimed by the claim script, seen and moved by BullMQ", () => {
     expect(f0.processedOn).toBeGreaterThan(0);
 
     // A plain BullMQ Worker on the same queue takes the next frame in order, and completes it.
-    const worker = new Worker(t.farm.keys.queueName(job.id), null, {
-      connection: t.redis,
-      prefix: t.farm.keys.root,
-      autorun: false,
-    });
-    try {
-      const next = await worker.getNextJob("bare-token", { block: false });
-      expect(next?.id).toBe("f2");
-      await next?.moveToCompleted("done", "bare-token", false);
-    } finally {
-      await worker.close(true);
-    }
+    expect(await completeWithBareWorker(t, job.id)).toBe("f2");
     // BullMQ's extendLocks and moveToCompleted accept the lease id as the frames' token.
     expect(await t.farm.scheduler.extend(lease.id, "s1", 120_000)).toBe(true);
     expect(await t.redis.pttl(`${t.farm.keys.bull(job.id, "f1")}:lock`)).toBeGreaterThan(100_000);
@@ -73,5 +78,32 @@ describe("frames claimed by the claim script, seen and moved by BullMQ", () => {
     expect(await (await BullJob.fromId(queue, "f0"))?.getState()).toBe("waiting");
     const again = await t.farm.work.claim({ caps: { ...caps, sessionId: "s2" }, maxFrames: 1, leaseMs: 60_000 });
     expect(again?.lease.frames).toEqual([1]);
+  });
+
+  it("are written by the frame window exactly as BullMQ's own addBulk writes them, and read back by BullMQ", async () => {
+    const t = createTestFarm("interop-window", { SWEEP_INTERVAL: "1h", FRAME_WINDOW: "4" });
+    open.push(t);
+    const job = await t.farm.jobs.submit(exampleJob(t.storageRoot, { frames: "10-20", chunk_size: 1 }));
+    const queue = t.farm.scheduler.queues.queue(job.id);
+    const lazy = await t.redis.hgetall(t.farm.keys.bull(job.id, "f2"));
+    // The same frame added by BullMQ to another queue of the same farm.
+    const other = t.farm.scheduler.queues.queue("interop-window-bare");
+    await other.addBulk([
+      {
+        name: "frame",
+        data: { i: 2, f: 12 },
+        opts: { attempts: 3, removeOnComplete: true, removeOnFail: false, jobId: "f2", priority: 3 },
+      },
+    ]);
+    const bare = await t.redis.hgetall(t.farm.keys.bull("interop-window-bare", "f2"));
+    expect({ ...lazy, timestamp: "" }).toEqual({ ...bare, timestamp: "" });
+    const f2 = (await BullJob.fromId(queue, "f2")) as BullJob;
+    expect(f2.opts).toEqual({ attempts: 3, removeOnComplete: true, removeOnFail: false, jobId: "f2", priority: 3 });
+    expect(f2.data).toEqual({ i: 2, f: 12 });
+    expect(await f2.getState()).toBe("prioritized");
+    expect(await queue.getJobCounts("prioritized")).toEqual({ prioritized: 4 });
+    // A plain BullMQ Worker takes the window's frames in order too.
+    expect(await completeWithBareWorker(t, job.id)).toBe("f0");
+    await other.obliterate({ force: true });
   });
 });

@@ -1,4 +1,5 @@
 import { LuaScript } from "../redis/lua-script.js";
+import { TOP_UP } from "./frame-window-script.js";
 
 /**
  * Score of a job in the ready index: higher priority first, then fewest frames served (fair
@@ -33,6 +34,11 @@ end
  * (whoever puts frames back puts it back, `markReady`). At most `scan` jobs are looked at and
  * `candidates` tried, so a claim's cost does not grow with the number of jobs.
  *
+ * A job's frames are materialised as BullMQ jobs only a window at a time (frame-window-script.ts):
+ * before taking from a job the claim tops its window up (`topUp`), so it never finds the line
+ * empty while frames of the job are not materialised yet; such a job counts as having frames in
+ * line (it stays in the ready index).
+ *
  * A frame taken that stalled too often (BullMQ's deferred failure `defa`) or that the farm's books
  * already hold completed or failed (its BullMQ step was lost) is set aside, locked under
  * `<lease id>:x`, for the caller to settle in BullMQ.
@@ -42,13 +48,14 @@ end
  * ARGV[1] key root, ARGV[2] session id, ARGV[3] task types (comma list), ARGV[4] device, ARGV[5]
  * ram KB (-1 unknown), ARGV[6] vram bytes (-1 unknown), ARGV[7] render seconds max (-1 none),
  * ARGV[8] candidates, ARGV[9] frames per claim (0: the job's chunk size), ARGV[10] lease id,
- * ARGV[11] now ms, ARGV[12] now ISO, ARGV[13] lease ms, ARGV[14] scan limit
+ * ARGV[11] now ms, ARGV[12] now ISO, ARGV[13] lease ms, ARGV[14] scan limit, ARGV[15] frame
+ * window, ARGV[16] BullMQ attempts of a frame
  * Returns {1, jobId, phase, taskType, frames, indices, attempt, aside} or {0, aside}; aside is a
  * list of `jobId|bullId|letter` (d deferred failure, c completed, f failed).
  */
 export const claimWork = new LuaScript(
   "claimWork",
-  `${READY_SCORE}
+  `${READY_SCORE}${TOP_UP}
 local root = ARGV[1]
 local sid = ARGV[2]
 local types = {}
@@ -64,8 +71,21 @@ local nowMs = tonumber(ARGV[11])
 local nowIso = ARGV[12]
 local leaseMs = tonumber(ARGV[13])
 local scan = tonumber(ARGV[14])
+local window = tonumber(ARGV[15])
+local attempts = tonumber(ARGV[16])
 local aside = {}
 local drop = {}
+
+-- Frames in line, counting those not materialised yet (as 1 when the line itself is empty).
+local function inLine(jid)
+  local q = root .. ':job-' .. jid .. ':'
+  local n = redis.call('LLEN', q .. 'wait') + redis.call('ZCARD', q .. 'prioritized')
+  if n > 0 then return n end
+  local h = redis.call('HMGET', root .. ':sched:' .. jid, 'enq', 'total')
+  local enq, total = tonumber(h[1] or ''), tonumber(h[2] or '')
+  if enq ~= nil and total ~= nil and enq < total then return 1 end
+  return 0
+end
 
 local function eligible(jid)
   local s = redis.call('HMGET', root .. ':sched:' .. jid, 'tasktype', 'device', 'ram', 'vram', 'time', 'phase')
@@ -94,7 +114,7 @@ local function takeFrom(jid, s)
   local maxFrames = perClaim
   if maxFrames <= 0 then maxFrames = math.max(1, tonumber(redis.call('HGET', root .. ':job:' .. jid, 'chunk') or '1') or 1) end
   local want = maxFrames + #failedList
-  if phase == 'video' then want = 1 end
+  if phase == 'video' then want = 1 else topUp(root, jid, want, window, attempts, nowMs) end
   local states = root .. ':job:' .. jid .. ':frames'
   local got = {}
   for n = 1, want do
@@ -153,7 +173,7 @@ local function takeFrom(jid, s)
     redis.call('LREM', q .. 'active', 1, g.id)
     if g.from == 'w' then redis.call('RPUSH', q .. 'wait', g.id) else redis.call('ZADD', q .. 'prioritized', g.from, g.id) end
   end
-  if redis.call('LLEN', q .. 'wait') + redis.call('ZCARD', q .. 'prioritized') == 0 then table.insert(drop, jid) end
+  if inLine(jid) == 0 then table.insert(drop, jid) end
   if #keep == 0 then return nil end
 
   local frames, indices = {}, {}
@@ -204,8 +224,7 @@ while result == nil and examined < scan and tried < candidates do
     examined = examined + 1
     local s = eligible(jid)
     if s then
-      local q = root .. ':job-' .. jid .. ':'
-      if redis.call('LLEN', q .. 'wait') + redis.call('ZCARD', q .. 'prioritized') == 0 then
+      if inLine(jid) == 0 then
         table.insert(drop, jid)
       else
         tried = tried + 1
@@ -219,8 +238,7 @@ while result == nil and examined < scan and tried < candidates do
 end
 for _, jid in ipairs(drop) do
   -- Re-checked: a job that still has frames in line stays (the claim may have given some back).
-  local q = root .. ':job-' .. jid .. ':'
-  if redis.call('LLEN', q .. 'wait') + redis.call('ZCARD', q .. 'prioritized') == 0 then redis.call('ZREM', KEYS[1], jid) end
+  if inLine(jid) == 0 then redis.call('ZREM', KEYS[1], jid) end
 end
 if result then
   table.insert(result, aside)

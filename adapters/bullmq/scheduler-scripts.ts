@@ -48,16 +48,22 @@ return 1
 /**
  * requeueCounters: frames go back in line for another round (job requeued): completed and failed
  * counts drop by the frames that had those states, their states clear, and the job returns to its
- * render phase with its video task to run again.
+ * render phase with its video task to run again. A frame at or past the job's materialisation
+ * cursor (`enq`, frame-window-script.ts) is then in line already (the claims will materialise
+ * it); the others are returned, for the caller to put back in line as BullMQ jobs.
  *
  * KEYS[1] job hash, KEYS[2] frame states hash, KEYS[3] scheduling hash
  * ARGV indices
+ * Returns {completed, failed, indices to put back in line}.
  */
 export const requeueCounters = new LuaScript(
   "requeueCounters",
   `
 local completed, failed = 0, 0
+local enq = tonumber(redis.call('HGET', KEYS[3], 'enq') or '')
+local back = {}
 for _, idx in ipairs(ARGV) do
+  if enq == nil or tonumber(idx) < enq then table.insert(back, idx) end
   local st = redis.call('HGET', KEYS[2], idx)
   if st then
     local c = string.sub(st, 1, 1)
@@ -69,6 +75,6 @@ if completed > 0 then redis.call('HINCRBY', KEYS[1], 'completed', -completed) en
 if failed > 0 then redis.call('HINCRBY', KEYS[1], 'failed', -failed) end
 redis.call('HSET', KEYS[1], 'videostate', '')
 redis.call('HSET', KEYS[3], 'phase', 'render', 'tasktype', redis.call('HGET', KEYS[1], 'tasktype') or 'blender')
-return {completed, failed}
+return {completed, failed, back}
 `,
 );

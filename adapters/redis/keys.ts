@@ -72,13 +72,20 @@ export class Keys {
   engaged() {
     return `${this.root}:sched:engaged`;
   }
-  /** Set: jobs whose frames are not all in line yet (the sweep resumes their fill). */
+  /** Set: jobs whose frames are not all materialised as BullMQ jobs yet (the sweep tops them up). */
   filling() {
     return `${this.root}:sched:filling`;
   }
   /** Hash: what the claim needs of a job (task type, device, memory, time). */
   schedJob(jobId: string) {
     return `${this.root}:sched:${jobId}`;
+  }
+  /**
+   * Hash: run k of the job's frame list → `first,last,offset` (offset: the index of `first`), what
+   * the claim script materialises frames from (adapters/bullmq/frame-window-script.ts).
+   */
+  schedRuns(jobId: string) {
+    return `${this.root}:sched:${jobId}:runs`;
   }
   /** Set: sessions blocklisted from a job. */
   blocklist(jobId: string) {
@@ -137,10 +144,6 @@ export class Keys {
   /** A short lock taken by the process running a sweep. */
   sweepLock(name: string) {
     return `${this.root}:sweep-lock:${name}`;
-  }
-  /** A short lock held by the process putting a big job's remaining frames in line. */
-  fillLock(jobId: string) {
-    return `${this.root}:sched:${jobId}:fill-lock`;
   }
   // ---- SheepIt clients and accounts ----
   /** Hash: a user (login, password hash, flags, points). */

@@ -90,6 +90,7 @@ export const configSchema = z.object({
   BLOCKLIST_THRESHOLD: int(3, 1, 100),
   JOB_FAIL_PERCENT: z.coerce.number().min(0).max(100).default(10),
   MAX_JOB_FRAMES: int(1_000_000, 1, 2_000_000),
+  FRAME_WINDOW: int(1000, 1, 2_000_000),
 
   // Flamenco workers.
   /** Where workers may register from (default: loopback and private networks). */

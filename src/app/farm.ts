@@ -60,6 +60,7 @@ export function createFarm(config: Config, redis: Redis, logger: Logger): Farm {
       stalledIntervalMs: config.SWEEP_INTERVAL,
       taskFailWorkers: config.TASK_FAIL_WORKERS,
       blocklistThreshold: config.BLOCKLIST_THRESHOLD,
+      frameWindow: config.FRAME_WINDOW,
     },
     logger,
   );

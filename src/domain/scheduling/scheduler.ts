@@ -16,9 +16,9 @@ import type { ClaimRequest, CompletionResult, FailureResult, Lease } from "./cap
  */
 export interface Scheduler {
   /**
-   * Puts a compiled job's frames in line (bulk, flat memory) and makes the job claimable. Returns
-   * once the first frames are in line; a big job's other frames may follow in the background
-   * (and are resumed by `sweep` in any process when this one stops first).
+   * Puts a compiled job's frames in line and makes the job claimable. Every frame is in line when
+   * it returns, though a big job's frames need not all be stored as queue entries yet (the
+   * BullMQ scheduler keeps a window of them ahead of the claims and a cursor for the rest).
    */
   enqueueJob(job: Job, frames: FrameList): Promise<void>;
   /** Claims work for a session; null when nothing fits. Bounded Redis round trips. */

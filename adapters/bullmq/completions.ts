@@ -1,0 +1,96 @@
+import { Job as BullJob } from "bullmq";
+import type { CompletionResult, Lease } from "../../src/domain/scheduling/capabilities.js";
+import { frameId, targetIndices, VIDEO_ID } from "./frame-ids.js";
+import type { LeaseReads } from "./lease-reads.js";
+import { recordCompletion } from "./lease-scripts.js";
+import type { SchedulerContext } from "./scheduler-context.js";
+import type { VideoTask } from "./video-task.js";
+
+/** Completes frames (or the video task) of a lease, in the farm's books first, then in BullMQ. */
+export class Completions {
+  constructor(
+    private readonly ctx: SchedulerContext,
+    private readonly reads: LeaseReads,
+    private readonly video: VideoTask,
+  ) {}
+
+  /**
+   * Records the completion first (`recordCompletion`, which checks the lock itself and decides
+   * which frames count), then moves those frames out of BullMQ under the lease's token. A lost
+   * answer on either step leaves nothing half done: the completion is recorded once, and a frame
+   * whose BullMQ step did not happen is finished by the sweep or by the next claim that meets it.
+   */
+  async complete(lease: Lease, frames?: number[]): Promise<CompletionResult> {
+    const indices = targetIndices(lease, frames);
+    const whole = lease.phase === "video" || indices.length === lease.indices.length;
+    const bullIdsOf = lease.phase === "video" ? [VIDEO_ID] : indices.map(frameId);
+    const queue = this.ctx.queues.queue(lease.jobId);
+    const [res, jobs] = await Promise.all([
+      this.record(lease, "lease", whole, indices),
+      Promise.all(bullIdsOf.map((id) => BullJob.fromId(queue, id))),
+    ]);
+    const accepted = new Set(res.accepted);
+    await Promise.all(
+      jobs.map((job, k) =>
+        job && accepted.has(lease.phase === "video" ? "video" : String(indices[k]))
+          ? job.moveToCompleted("done", lease.id, false).catch(() => undefined)
+          : undefined,
+      ),
+    );
+    if (res.just) await this.video.startIfAny(lease.jobId);
+    const frameOf = (i: number) => lease.frames[lease.indices.indexOf(i)] as number;
+    const done = indices.filter((i) => accepted.has(String(i)));
+    const lost = indices.filter((i) => !accepted.has(String(i)));
+    return { completed: done.map(frameOf), lost: lost.map(frameOf) };
+  }
+
+  /**
+   * Completes a frame of a lease that ran out, when nobody holds the frame now and BullMQ has not
+   * finished it: recorded first (the script checks that no lock is on it), then its BullMQ job is
+   * removed from the line. A claim that takes the frame in between finds it completed and
+   * settles it (`recordClaim`). False when the frame is held by another lease, failed or gone.
+   */
+  async completeLate(leaseId: string, sessionId: string, frame: number): Promise<boolean> {
+    const lease = await this.reads.getLease(leaseId);
+    if (!lease || lease.sessionId !== sessionId || lease.phase !== "render") return false;
+    const index = lease.indices[lease.frames.indexOf(frame)];
+    if (index === undefined) return false;
+    const res = await this.record(lease, "late", false, [index]);
+    if (res.accepted.length === 0) return false;
+    const job = await BullJob.fromId(this.ctx.queues.queue(lease.jobId), frameId(index));
+    await job?.remove().catch(() => undefined);
+    if (res.just) await this.video.startIfAny(lease.jobId);
+    return true;
+  }
+
+  private async record(
+    lease: Lease,
+    mode: "lease" | "late",
+    whole: boolean,
+    indices: number[],
+  ): Promise<{ just: boolean; accepted: string[] }> {
+    const { keys } = this.ctx;
+    const now = new Date();
+    const res = await recordCompletion.run<Array<number | string>>(
+      this.ctx.redis,
+      [keys.job(lease.jobId), keys.frameStates(lease.jobId), keys.lease(lease.id), keys.sessionLeases(lease.sessionId)],
+      [
+        lease.sessionId,
+        lease.id,
+        lease.phase,
+        now.toISOString(),
+        now.getTime(),
+        keys.bull(lease.jobId, ""),
+        mode,
+        whole ? 1 : 0,
+        ...indices,
+      ],
+    );
+    return {
+      just: Number(res[4]) === 1,
+      accepted: String(res[5] ?? "")
+        .split(",")
+        .filter(Boolean),
+    };
+  }
+}

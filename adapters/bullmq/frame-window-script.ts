@@ -1,0 +1,109 @@
+import { LuaScript } from "../redis/lua-script.js";
+
+/**
+ * A job's frames are not all BullMQ jobs at once (docs/architecture.md, "Frames in Redis only as
+ * needed"). The frames not yet materialised are a cursor over the job's frame list: `enq` (the
+ * next index to put in line) and `enqrun` (the run it falls in) in the scheduling hash
+ * (`{bw}:sched:<job>`), over the list's runs (`{bw}:sched:<job>:runs`, field k →
+ * `first,last,offset`: frames first..last, offset the index of `first`). Every index below `enq`
+ * was put in line once; every index from `enq` on is in line implicitly, after all the others.
+ *
+ * topUp(root, jid, want, window, attempts, nowMs) materialises, from the cursor, as many frames as
+ * bring the frames in line (wait + prioritized) to max(window, want), when fewer than `want` or
+ * than half the window are in line (so it runs once per half window, not per claim). Each frame is
+ * written exactly as BullMQ's `addPrioritizedJob` writes a job added with
+ * `{ jobId: 'f<i>', priority: i + 1, attempts, removeOnComplete: true, removeOnFail: false }`:
+ * the job hash (name, data, opts, timestamp, delay, priority), its place in `prioritized` (score
+ * priority * 2^32 + the `pc` counter) and the queue's marker; not written: the `added` and
+ * `waiting` events (nobody reads the queue's event stream). A frame that already has a state or a
+ * BullMQ job (put back in line by a requeue) is skipped. Returns the number of frames added.
+ */
+export const TOP_UP = `
+local function topUp(root, jid, want, window, attempts, nowMs)
+  local sched = root .. ':sched:' .. jid
+  local h = redis.call('HMGET', sched, 'enq', 'total', 'enqrun')
+  local enq, total = tonumber(h[1] or ''), tonumber(h[2] or '')
+  if enq == nil or total == nil or enq >= total then return 0 end
+  local q = root .. ':job-' .. jid .. ':'
+  local count = redis.call('LLEN', q .. 'wait') + redis.call('ZCARD', q .. 'prioritized')
+  if count >= want and count * 2 >= window then return 0 end
+  local target = math.max(window, want) - count
+  local runs = sched .. ':runs'
+  local k = tonumber(h[3] or '0') or 0
+  local first, last, offset
+  local function readRun()
+    local r = redis.call('HGET', runs, tostring(k))
+    if not r then return false end
+    local a, b, o = string.match(r, '^(-?%d+),(-?%d+),(%d+)$')
+    first, last, offset = tonumber(a), tonumber(b), tonumber(o)
+    return first ~= nil
+  end
+  if not readRun() then return 0 end
+  local states = root .. ':job:' .. jid .. ':frames'
+  local added, looked = 0, 0
+  while added < target and enq < total and looked < target + 1000 do
+    local f = first + (enq - offset)
+    while f > last do
+      k = k + 1
+      if not readRun() then
+        redis.call('HSET', sched, 'enq', enq, 'enqrun', k - 1)
+        return added
+      end
+      f = first + (enq - offset)
+    end
+    local id = 'f' .. enq
+    if redis.call('HEXISTS', states, tostring(enq)) == 0 and redis.call('EXISTS', q .. id) == 0 then
+      local p = enq + 1
+      redis.call('HSET', q .. id, 'name', 'frame', 'data', '{"i":' .. enq .. ',"f":' .. f .. '}',
+        'opts', '{"priority":' .. p .. ',"jobId":"' .. id .. '","removeOnComplete":true,"removeOnFail":false,"attempts":' .. attempts .. '}',
+        'timestamp', nowMs, 'delay', 0, 'priority', p)
+      local pc = redis.call('INCR', q .. 'pc')
+      redis.call('ZADD', q .. 'prioritized', p * 4294967296 + pc % 4294967296, id)
+      added = added + 1
+    end
+    looked = looked + 1
+    enq = enq + 1
+  end
+  redis.call('HSET', sched, 'enq', enq, 'enqrun', k)
+  if added > 0 then redis.call('ZADD', q .. 'marker', 0, '0') end
+  if enq >= total then redis.call('SREM', root .. ':sched:filling', jid) end
+  return added
+end
+`;
+
+/**
+ * topUpFrames: `topUp` from outside a claim (a job just enqueued, the sweep), only for a job that
+ * is runnable (a paused job's frames wait unmaterialised) unless ARGV[7] is 0.
+ *
+ * KEYS[1] runnable zset
+ * ARGV[1] key root, ARGV[2] job id, ARGV[3] want, ARGV[4] window, ARGV[5] attempts, ARGV[6] now
+ * ms, ARGV[7] 1 to require the job to be runnable
+ * Returns the number of frames added, -1 when the job is not runnable.
+ */
+export const topUpFrames = new LuaScript(
+  "topUpFrames",
+  `${TOP_UP}
+if ARGV[7] == '1' and redis.call('ZSCORE', KEYS[1], ARGV[2]) == false then return -1 end
+return topUp(ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
+`,
+);
+
+/**
+ * rewindFrames: the cursor goes back to the start of the frame list (a finished job requeued
+ * whole), so its frames are materialised again as claims need them instead of all at once. Only
+ * for a job that is not runnable (no claim or sweep tops it up while its states are cleared).
+ *
+ * KEYS[1] scheduling hash, KEYS[2] runnable zset, KEYS[3] filling set
+ * ARGV[1] job id
+ * Returns 1 when rewound, 0 when the job is runnable or has no cursor.
+ */
+export const rewindFrames = new LuaScript(
+  "rewindFrames",
+  `
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'enqrun') == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'enq', 0, 'enqrun', 0)
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+`,
+);
