@@ -144,6 +144,10 @@ export class BullmqScheduler implements Scheduler {
     return this.holds.release(leaseId, sessionId, state);
   }
 
+  giveBack(leaseId: string, sessionId: string): Promise<void> {
+    return this.holds.giveBack(leaseId, sessionId);
+  }
+
   releaseJob(jobId: string): Promise<number> {
     return this.holds.releaseJob(jobId);
   }

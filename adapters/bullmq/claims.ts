@@ -83,9 +83,9 @@ export class Claims {
       );
     } catch (err) {
       // The answer was lost (Redis went away): the lease may or may not be recorded. Give it back
-      // (this waits for Redis to answer again), or a SheepIt client, which never heard of it,
+      // (again and again until Redis answers), or a SheepIt client, which never heard of it,
       // would keep it alive with every request.
-      await this.holds.release(leaseId, caps.sessionId).catch(() => undefined);
+      await this.holds.giveBack(leaseId, caps.sessionId);
       throw err;
     }
     const found = Number(raw[0]) === 1;

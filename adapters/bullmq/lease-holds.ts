@@ -3,7 +3,11 @@ import type { LeaseReads } from "./lease-reads.js";
 import { recordRelease } from "./lease-scripts.js";
 import type { SchedulerContext } from "./scheduler-context.js";
 
-/** Keeps a lease alive (`extend`) or gives it back (`release`, `releaseJob`). */
+/** How long a give-back that Redis did not answer is tried again (each second) before it is left to the lease's end. */
+const GIVE_BACK_RETRY_MS = 10 * 60_000;
+const GIVE_BACK_EVERY_MS = 1_000;
+
+/** Keeps a lease alive (`extend`) or gives it back (`release`, `giveBack`, `releaseJob`). */
 export class LeaseHolds {
   constructor(
     private readonly ctx: SchedulerContext,
@@ -39,6 +43,40 @@ export class LeaseHolds {
       bullIds(lease).map((id) => this.ctx.queues.backToWait(lease.jobId, id, leaseId).catch(() => undefined)),
     );
     await this.ctx.markReady(lease.jobId);
+  }
+
+  /**
+   * Gives back a lease whose caller never heard of it (its answer was lost or never sent), and
+   * never throws. When Redis does not answer, it is tried again each second in the background
+   * until it is done: the session may go on making requests, each of which extends what it holds,
+   * so a lease left behind here would never run out. Safe to repeat: `release` checks the lease
+   * is still active and the session's own.
+   */
+  async giveBack(leaseId: string, sessionId: string): Promise<void> {
+    if (await this.tryRelease(leaseId, sessionId)) return;
+    void this.giveBackLater(leaseId, sessionId);
+  }
+
+  private async tryRelease(leaseId: string, sessionId: string): Promise<boolean> {
+    try {
+      await this.release(leaseId, sessionId);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async giveBackLater(leaseId: string, sessionId: string): Promise<void> {
+    const until = Date.now() + GIVE_BACK_RETRY_MS;
+    while (!this.ctx.closing && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, GIVE_BACK_EVERY_MS).unref());
+      if (this.ctx.closing) return;
+      if (await this.tryRelease(leaseId, sessionId)) {
+        this.ctx.logger.info({ leaseId, sessionId }, "a lease whose answer was lost was given back");
+        return;
+      }
+    }
+    if (!this.ctx.closing) this.ctx.logger.warn({ leaseId, sessionId }, "could not give back a lease; it runs out");
   }
 
   async releaseJob(jobId: string): Promise<number> {

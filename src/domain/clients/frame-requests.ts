@@ -95,7 +95,7 @@ export class FrameRequests {
       this.farmStats.forSession(s, user).catch(async (err) => {
         // No answer goes out: a frame claimed meanwhile goes back.
         const a = await claimed.catch(() => null);
-        if (a) await this.d.scheduler.release(a.lease.id, s.id).catch(() => undefined);
+        if (a) await this.d.scheduler.giveBack(a.lease.id, s.id);
         throw err;
       }),
     ]);
@@ -147,7 +147,7 @@ export class FrameRequests {
         deleteArchives,
       };
     } catch (err) {
-      await this.d.scheduler.release(lease.id, s.id).catch(() => undefined);
+      await this.d.scheduler.giveBack(lease.id, s.id);
       throw err;
     }
   }

@@ -31,7 +31,7 @@ export interface RenderClientDeps {
   accounts: AccountService;
   sessions: SessionStore;
   work: WorkService;
-  scheduler: Pick<Scheduler, "release" | "setNeeds">;
+  scheduler: Pick<Scheduler, "release" | "giveBack" | "setNeeds">;
   jobStore: JobStore;
   storage: FarmStorage;
   renderers: RendererCatalog;

@@ -37,6 +37,11 @@ export interface Scheduler {
   fail(lease: Lease, reason: string, frames?: number[]): Promise<FailureResult>;
   /** Puts the lease's frames back in line without counting a failure (sign-off, logout, timeout). */
   release(leaseId: string, sessionId: string, state?: "released" | "canceled"): Promise<void>;
+  /**
+   * Gives back a lease its client never heard of (the answer was lost or never sent); never
+   * throws, and keeps trying in the background while the store does not answer.
+   */
+  giveBack(leaseId: string, sessionId: string): Promise<void>;
   /** Takes every active lease of the job back (job canceled or failed); returns how many. */
   releaseJob(jobId: string): Promise<number>;
   /** The job's leases (its Flamenco tasks), newest first. */

@@ -38,7 +38,7 @@ export class WorkService {
     } catch (err) {
       // The caller never hears of this lease: give it back rather than leave it to run out (or,
       // for a client whose every request extends what it holds, to be kept forever).
-      await this.scheduler.release(lease.id, lease.sessionId).catch(() => undefined);
+      await this.scheduler.giveBack(lease.id, lease.sessionId);
       throw err;
     }
     return { lease, job };
