@@ -220,6 +220,44 @@ describe("the web dashboard", () => {
     await page.close();
   }, 60_000);
 
+  it("reconnects by itself when its event stream is cut, and shows what changed meanwhile", async () => {
+    const page = await b.context.newPage();
+    let streams = 0;
+    page.on("request", (r) => {
+      if (r.url().endsWith("/api/dashboard/events")) streams++;
+    });
+    const job = await post(`${gw.url}/api/jobs`, {
+      type: "simple-blender-render",
+      name: "Reconnect",
+      priority: 40,
+      settings: {
+        blender_cmd: "{blender}",
+        filepath: gw.scene("reconnect"),
+        render_output: path.join(gw.storageRoot, "renders", "reconnect", "######"),
+        frames: "1-3",
+        chunk_size: 1,
+        images_or_video: "images",
+        format: "PNG",
+        output_file_extension: ".png",
+      },
+      metadata: {},
+    });
+    await page.goto(gw.url);
+    await page.getByTestId("live").filter({ hasText: "live" }).waitFor();
+    const row = page.locator(`tr[data-job="${job.id}"]`);
+    await row.waitFor();
+    expect(streams).toBe(1);
+
+    // The stream is cut; the change made right away is published while no stream is open
+    // (the page waits a second before it reconnects), so only the re-read after it shows it.
+    gw.dropConnections();
+    await gw.farm.jobs.setPriority(job.id, 93);
+    await row.locator("td.num").filter({ hasText: "93" }).first().waitFor({ timeout: 10_000 });
+    await page.getByTestId("live").filter({ hasText: "live" }).waitFor();
+    expect(streams).toBe(2);
+    await page.close();
+  }, 30_000);
+
   it("refuses a page without credentials from a non-control network; a token entered once is kept", async () => {
     const foreign: TestGateway = await startTestGateway("dash-web-foreign", {
       CONTROL_ALLOWED_NETWORKS: "192.0.2.0/24",

@@ -8,6 +8,8 @@ export interface TestGateway extends TestFarm {
   url: string;
   /** A second gateway process on the same Redis and prefix (own connection, own port). */
   twinGateway(): Promise<TestGateway>;
+  /** Cuts every open connection (event streams too) as a restarting proxy would; still listening. */
+  dropConnections(): void;
 }
 
 /**
@@ -32,6 +34,9 @@ async function wrap(t: TestFarm): Promise<TestGateway> {
     ...t,
     url,
     twinGateway: () => wrap(t.twin()),
+    dropConnections() {
+      (server as unknown as { closeAllConnections: () => void }).closeAllConnections();
+    },
     async close() {
       clearInterval(sweeper);
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
