@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Farm } from "../../src/app/farm.js";
 import { isFarmError } from "../../src/domain/errors.js";
+import type { Session } from "../../src/domain/sessions/session.js";
 import { originOf } from "../http/client-origin.js";
 import { errorJson } from "./errors.js";
 
@@ -28,15 +29,16 @@ export function workerAuth(farm: Farm): MiddlewareHandler {
       c.header("WWW-Authenticate", 'Basic realm="Flamenco Manager", charset="UTF-8"');
       return errorJson(c, 401, "worker credentials are missing: use HTTP Basic with the worker's UUID and secret");
     }
-    let id: string;
+    let session: Session;
     try {
-      id = await farm.workers.authenticate(creds.user, creds.password, remoteAddress(c));
+      session = await farm.workers.authenticateSession(creds.user, creds.password, remoteAddress(c));
     } catch (err) {
       if (!isFarmError(err, "forbidden") || err.details.reason !== "rate-limited") throw err;
       c.header("Retry-After", "300");
       return errorJson(c, 429, err.message);
     }
-    c.set("sessionId" as never, id as never);
+    c.set("sessionId" as never, creds.user as never);
+    c.set("workerSession" as never, session as never);
     await next();
   };
 }
@@ -44,6 +46,11 @@ export function workerAuth(farm: Farm): MiddlewareHandler {
 /** The authenticated worker's id (set by `workerAuth`). */
 export function workerId(c: Context): string {
   return c.get("sessionId" as never) as string;
+}
+
+/** The worker's session as `workerAuth` read it with its touch (this request only). */
+export function workerSession(c: Context): Session | undefined {
+  return c.get("workerSession" as never) as Session | undefined;
 }
 
 /** The address the request came from (through TRUSTED_PROXIES); "" when the server does not say (in-process requests). */

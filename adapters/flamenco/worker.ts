@@ -11,7 +11,7 @@ import {
 import type { Farm } from "../../src/app/farm.js";
 import type { AssignedTask, Worker } from "../../src/domain/workers/worker.js";
 import { jsonBody, params } from "./validate.js";
-import { bodyCap, remoteAddress, workerAuth, workerId } from "./worker-auth.js";
+import { bodyCap, remoteAddress, workerAuth, workerId, workerSession } from "./worker-auth.js";
 
 /** Bodies of worker calls other than task updates are small. */
 const SMALL_BODY = 64 * 1024;
@@ -95,7 +95,7 @@ export function workerRoutes(farm: Farm) {
   });
 
   app.post("/worker/task", auth, async (c) => {
-    const task = await farm.workers.nextTask(workerId(c));
+    const task = await farm.workers.nextTask(workerId(c), workerSession(c));
     if (!task) return c.body(null, 204);
     c.set("jobId" as never, task.jobId as never);
     return c.json(assignedTaskToWire(task));

@@ -72,23 +72,32 @@ export class FrameRequests {
    */
   async requestFrame(cookie: string | undefined, req: FrameRequest): Promise<FrameAnswer> {
     const s = await this.clientSessions.session(cookie);
-    const user = await this.clientSessions.activeUser(s);
+    // Reads that need only the session are sent together (pipelined: one round trip, not four);
+    // they are read-only, and nothing is written before the checks below, made in the same order.
+    const userRead = this.clientSessions.activeUser(s);
+    const rendererRead = this.d.renderers.find(s.attrs.os ?? "", s.attrs.bits ?? "");
+    const heldRead = this.d.work.held(s.id);
+    const archivesRead = this.finishedArchives(req.cached);
+    // Whichever check throws first, the other reads' failures are not left unhandled.
+    for (const p of [rendererRead, heldRead, archivesRead]) p.catch(() => undefined);
+    const user = await userRead;
     if (!user.canRender) throw reason("forbidden", `user ${user.login} may not render`, "no-right");
     if (this.opts.maintenance) throw reason("unavailable", "the farm is in maintenance", "maintenance");
     if (this.opts.overloadThreshold > 0 && req.load >= this.opts.overloadThreshold) {
       throw reason("unavailable", "the gateway is overloaded", "overloaded");
     }
-    const renderer = await this.d.renderers.find(s.attrs.os ?? "", s.attrs.bits ?? "");
+    const renderer = await rendererRead;
     if (!renderer) throw reason("not-found", `no renderer for ${s.attrs.os} ${s.attrs.bits}`, "no-renderer");
 
     const caps = capabilitiesOf(s.id, req);
-    // Clients ask with the same capabilities again and again: written only when they change.
-    if (JSON.stringify(caps) !== JSON.stringify(s.caps)) await this.d.sessions.update(s.id, { caps });
-    // Frames rendered and waiting for their background upload keep their leases.
-    for (const l of await this.d.work.held(s.id)) {
-      await this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined);
-    }
-    const deleteArchives = await this.finishedArchives(req.cached);
+    const held = await heldRead;
+    await Promise.all([
+      // Clients ask with the same capabilities again and again: written only when they change.
+      JSON.stringify(caps) !== JSON.stringify(s.caps) ? this.d.sessions.update(s.id, { caps }) : undefined,
+      // Frames rendered and waiting for their background upload keep their leases.
+      ...held.map((l) => this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined)),
+    ]);
+    const deleteArchives = await archivesRead;
     const claimed = this.d.work.claim({ caps, maxFrames: 1, leaseMs: this.opts.leaseMs });
     const [assignment, stats] = await Promise.all([
       claimed,

@@ -5,10 +5,12 @@ import { type ToolsByPlatform, taskCommands, toolsFor } from "../jobs/task-comma
 import type { Lease } from "../scheduling/capabilities.js";
 import { TASK_PRIORITY, taskName } from "../scheduling/task-view.js";
 import type { WorkService } from "../scheduling/work-service.js";
+import type { Session } from "../sessions/session.js";
 import { mayKeepRunning, noJob } from "./may-keep-running.js";
 import type { SleepSchedules } from "./sleep-schedules.js";
 import { stamp } from "./task-log.js";
 import type { AssignedTask, Worker } from "./worker.js";
+import { workerOf } from "./worker-lookup.js";
 import type { WorkerStore } from "./worker-store.js";
 
 /** `POST /task`: the task a worker holds, else a new claim of frames for it (a lease of the scheduling core). */
@@ -32,11 +34,12 @@ export class NextTask {
    * A task for the worker: the one it holds, else a new claim of up to its job's chunk size of
    * consecutive frames (or a video task), null when nothing fits. Throws `state-change-pending`
    * (with `statusRequested`) when the worker must change status first, `wrong-state` when it is
-   * not awake.
+   * not awake. `seen`: the worker's session as read by this request's authentication (with its
+   * touch), else it is read here.
    */
-  async nextTask(workerId: string): Promise<AssignedTask | null> {
+  async nextTask(workerId: string, seen?: Session): Promise<AssignedTask | null> {
     const [w, stored, held, schedule] = await Promise.all([
-      this.worker(workerId),
+      seen && seen.id === workerId ? workerOf(workerId, seen) : this.worker(workerId),
       this.store.request(workerId),
       this.work.held(workerId),
       this.store.sleepSchedule(workerId),

@@ -2,7 +2,7 @@ import type { AttemptLimiter } from "../attempt-limiter.js";
 import { CheckGate } from "../check-gate.js";
 import { FarmError } from "../errors.js";
 import { dummyHash, verifySecret } from "../secrets.js";
-import type { SessionStore } from "../sessions/session.js";
+import type { Session, SessionStore } from "../sessions/session.js";
 import { plainAddress } from "./networks.js";
 import { VerifiedCredentials } from "./secrets.js";
 import type { WorkerStore } from "./worker-store.js";
@@ -47,9 +47,10 @@ export class WorkerAuthentication {
    * cost the same and both throw `forbidden`. Credentials verified in the last 30 s pass without
    * a check; any other check first takes a slot of its address (`address`), given back when the
    * secret is right, so past `authFailuresPerAddress` wrong secrets an address is refused
-   * (`forbidden`, reason `rate-limited`) without hashing, while other addresses go on.
+   * (`forbidden`, reason `rate-limited`) without hashing, while other addresses go on. Answers
+   * the worker's session as it is now, read in the same round trip as the touch.
    */
-  async authenticate(workerId: string, secret: string, address = ""): Promise<string> {
+  async authenticate(workerId: string, secret: string, address = ""): Promise<Session> {
     const key = VerifiedCredentials.key(workerId, secret);
     if (!this.verified.has(key, workerId)) {
       const subject = `addr:${plainAddress(address)}`;
@@ -76,10 +77,12 @@ export class WorkerAuthentication {
       await limiter?.refund([subject]);
       this.verified.add(key, workerId);
     }
-    if (!(await this.sessions.touch(workerId))) {
+    // Touched and read in one round trip (seen since 0: always touched while it exists).
+    const found = await this.sessions.getFresh(workerId, 0);
+    if (!found) {
       this.verified.forget(workerId);
       throw new FarmError("forbidden", "wrong worker credentials");
     }
-    return workerId;
+    return found.session;
   }
 }

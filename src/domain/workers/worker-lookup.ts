@@ -1,10 +1,14 @@
 import { notFound } from "../errors.js";
-import type { SessionStore } from "../sessions/session.js";
+import type { Session, SessionStore } from "../sessions/session.js";
 import { type Worker, workerFromSession } from "./worker.js";
 
 /** The worker behind a session id; `not-found` for an unknown one or a session of another protocol. */
 export async function findWorker(sessions: SessionStore, workerId: string): Promise<Worker> {
-  const s = await sessions.get(workerId);
+  return workerOf(workerId, await sessions.get(workerId));
+}
+
+/** The worker a session read is; `not-found` for none or a session of another protocol. */
+export function workerOf(workerId: string, s: Session | null): Worker {
   if (s?.protocol !== "flamenco") throw notFound(`no worker ${workerId}`);
   return workerFromSession(s);
 }

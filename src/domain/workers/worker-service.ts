@@ -1,7 +1,7 @@
 import type { JobService } from "../jobs/job-service.js";
 import type { ToolsByPlatform } from "../jobs/task-commands.js";
 import type { WorkService } from "../scheduling/work-service.js";
-import type { SessionStore } from "../sessions/session.js";
+import type { Session, SessionStore } from "../sessions/session.js";
 import { LivenessSweep } from "./liveness-sweep.js";
 import { NextTask } from "./next-task.js";
 import { SleepSchedules } from "./sleep-schedules.js";
@@ -82,7 +82,13 @@ export class WorkerService {
   }
 
   /** Checks a worker's credentials and records that it was seen (WorkerAuthentication.authenticate). */
-  authenticate(workerId: string, secret: string, address = ""): Promise<string> {
+  async authenticate(workerId: string, secret: string, address = ""): Promise<string> {
+    await this.authentication.authenticate(workerId, secret, address);
+    return workerId;
+  }
+
+  /** As `authenticate`, answering the worker's session as read with the touch (one round trip). */
+  authenticateSession(workerId: string, secret: string, address = ""): Promise<Session> {
     return this.authentication.authenticate(workerId, secret, address);
   }
 
@@ -116,9 +122,12 @@ export class WorkerService {
     return this.requests.requestStatus(workerId, status, lazy);
   }
 
-  /** A task for the worker: the one it holds, else a new claim; null when nothing fits. */
-  nextTask(workerId: string): Promise<AssignedTask | null> {
-    return this.tasks.nextTask(workerId);
+  /**
+   * A task for the worker: the one it holds, else a new claim; null when nothing fits. `seen`:
+   * the worker's session as this request's authentication read it (not read again).
+   */
+  nextTask(workerId: string, seen?: Session): Promise<AssignedTask | null> {
+    return this.tasks.nextTask(workerId, seen);
   }
 
   /** A task update from its worker (TaskUpdates.updateTask). */
