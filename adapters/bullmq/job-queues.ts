@@ -12,6 +12,14 @@ export interface JobQueuesOptions {
   maxOpen?: number;
 }
 
+/**
+ * BullMQ's `streams.events.maxLen` for the farm's queues: 0, the smallest it takes (its scripts
+ * `XADD ... MAXLEN ~ 0` and `XTRIM ... MAXLEN ~ 0`, which Redis accepts; approximate trimming with
+ * 1 or more keeps a whole 100-entry node, 4.8 kB). Written in each queue's meta hash when a Queue
+ * object is made, so queues made before pick it up the next time.
+ */
+export const EVENTS_MAX_LEN = 0;
+
 interface Entry {
   queue: Queue;
   /** BullMQ's scripts bound to the queue with a worker's lock and stalled settings. */
@@ -51,6 +59,9 @@ export class JobQueues {
       connection: this.redis,
       prefix: this.keys.root,
       skipVersionCheck: true,
+      // Nothing reads a queue's events stream (no QueueEvents): BullMQ trims it with `MAXLEN ~ 0`
+      // at every event, so at most the few events of one script stay (a 4.8 kB node otherwise).
+      streams: { events: { maxLen: EVENTS_MAX_LEN } },
     });
     queue.on("error", (err) => this.logger.warn({ err, jobId }, "bullmq queue error"));
     // The scripts see the queue with a worker's settings (lock duration, stalled limits).
