@@ -28,9 +28,7 @@ export class KeepAlives {
     });
     if (p.paused !== undefined) await this.d.sessions.update(s.id, { attrs: { ...s.attrs, paused: String(p.paused) } });
     const leases = await this.d.work.held(s.id);
-    for (const l of leases) {
-      await this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined);
-    }
+    await this.d.work.renew(leases, this.opts.leaseMs);
     if (p.sheepitId === undefined || p.frame === undefined) {
       await this.stillGoing(s, leases);
       return;
