@@ -124,10 +124,6 @@ export class BullmqScheduler implements Scheduler {
     return this.holds.extend(leaseId, sessionId, leaseMs);
   }
 
-  extendLease(lease: Lease, leaseMs: number): Promise<boolean> {
-    return this.holds.extendLease(lease, leaseMs);
-  }
-
   complete(lease: Lease, frames?: number[]): Promise<CompletionResult> {
     return this.completions.complete(lease, frames);
   }

@@ -1,4 +1,3 @@
-import type { Lease } from "../../src/domain/scheduling/capabilities.js";
 import { bullIds } from "./frame-ids.js";
 import type { LeaseReads } from "./lease-reads.js";
 import { recordRelease } from "./lease-scripts.js";
@@ -18,20 +17,15 @@ export class LeaseHolds {
   async extend(leaseId: string, sessionId: string, leaseMs: number): Promise<boolean> {
     const lease = await this.reads.getLease(leaseId);
     if (!lease || lease.sessionId !== sessionId) return false;
-    return this.extendLease(lease, leaseMs);
-  }
-
-  /** Extends the locks of the lease's frames under its token (BullMQ checks the token: a frame no longer held stays as it is). */
-  async extendLease(lease: Lease, leaseMs: number): Promise<boolean> {
     const ids = bullIds(lease);
     const failed = await this.ctx.queues.extendLocks(
       lease.jobId,
       ids,
-      ids.map(() => lease.id),
+      ids.map(() => leaseId),
       leaseMs,
     );
     if (failed.length === ids.length) return false;
-    await this.ctx.redis.hset(this.ctx.keys.lease(lease.id), "updated", new Date().toISOString());
+    await this.ctx.redis.hset(this.ctx.keys.lease(leaseId), "updated", new Date().toISOString());
     return true;
   }
 

@@ -95,7 +95,7 @@ export class FrameRequests {
       // Clients ask with the same capabilities again and again: written only when they change.
       JSON.stringify(caps) !== JSON.stringify(s.caps) ? this.d.sessions.update(s.id, { caps }) : undefined,
       // Frames rendered and waiting for their background upload keep their leases.
-      this.d.work.renew(held, this.opts.leaseMs),
+      ...held.map((l) => this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined)),
     ]);
     const deleteArchives = await archivesRead;
     const claimed = this.d.work.claim({ caps, maxFrames: 1, leaseMs: this.opts.leaseMs });

@@ -28,7 +28,9 @@ export class KeepAlives {
     });
     if (p.paused !== undefined) await this.d.sessions.update(s.id, { attrs: { ...s.attrs, paused: String(p.paused) } });
     const leases = await this.d.work.held(s.id);
-    await this.d.work.renew(leases, this.opts.leaseMs);
+    for (const l of leases) {
+      await this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined);
+    }
     if (p.sheepitId === undefined || p.frame === undefined) {
       await this.stillGoing(s, leases);
       return;

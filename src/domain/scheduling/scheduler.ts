@@ -29,8 +29,6 @@ export interface Scheduler {
   sessionLeases(sessionId: string): Promise<Lease[]>;
   /** Extends a lease held by `sessionId`; false when it is no longer held. */
   extend(leaseId: string, sessionId: string, leaseMs: number): Promise<boolean>;
-  /** Extends a lease the caller has just read (`sessionLeases`), without reading it again; false when no longer held. */
-  extendLease(lease: Lease, leaseMs: number): Promise<boolean>;
   /** Completes frames of the lease (all of them when `frames` is omitted); the caller checked it holds it. */
   complete(lease: Lease, frames?: number[]): Promise<CompletionResult>;
   /** Completes a frame whose lease ran out while nobody else holds or finished it; false otherwise. */

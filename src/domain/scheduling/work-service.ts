@@ -70,11 +70,6 @@ export class WorkService {
     }
   }
 
-  /** Keeps leases just read with `held` alive (what a SheepIt client still renders or uploads); one that ran out stays out. */
-  async renew(leases: Lease[], leaseMs: number): Promise<void> {
-    await Promise.all(leases.map((l) => this.scheduler.extendLease(l, leaseMs).catch(() => false)));
-  }
-
   async complete(leaseId: string, sessionId: string, frames?: number[]): Promise<CompletionResult> {
     const lease = await this.owned(leaseId, sessionId);
     const res = await this.scheduler.complete(lease, frames);
