@@ -7,7 +7,6 @@ import { loadConfig } from "../src/app/config.js";
 import { createFarm } from "../src/app/farm.js";
 import { createLogger } from "../src/app/logger.js";
 import { createHttpApp } from "../src/app/server.js";
-import { startSweeper } from "../src/app/sweeper.js";
 
 /**
  * A gateway in a process of its own, composed as src/app/main.ts composes it (one Redis
@@ -129,7 +128,14 @@ async function child(): Promise<void> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}`;
   (farm.config as { publicUrl: string }).publicUrl = url;
-  const stopSweeper = startSweeper(() => farm.sweep(), config.SWEEP_INTERVAL);
+  let sweeping = false;
+  const sweeper = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    farm.sweep().finally(() => {
+      sweeping = false;
+    });
+  }, config.SWEEP_INTERVAL);
   const redisPort = Number(new URL(config.REDIS_URL as string).port || 6379);
 
   process.on("message", async (msg: { id: number; what: string }) => {
@@ -151,7 +157,7 @@ async function child(): Promise<void> {
       routes.clear();
       process.send?.({ id: msg.id, value: null });
     } else if (msg.what === "stop") {
-      stopSweeper();
+      clearInterval(sweeper);
       for (const s of [server, bareServer]) {
         (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         await new Promise<void>((resolve) => s.close(() => resolve()));
