@@ -103,7 +103,7 @@ describe("the dashboard at scale", () => {
     const last = warm.lease.indices.at(-1) as number;
     await visibleWithin("the first frames done", async () => (await cellColour(page, last)) === DONE);
     await page.getByTestId("job-status").filter({ hasText: "active" }).waitFor();
-    // Settled: no whole read of the frames waiting or under way (the page says so on the canvas).
+    // Settled: no whole read of the frames waiting, under way or undrawn (the canvas says so at once).
     const settled = () => page.locator('canvas.frame-grid[data-reading="no"]').waitFor();
     await settled();
     const readsBefore = frameReads.length;

@@ -17,6 +17,12 @@ function cellSize(n: number, width: number, maxHeight: number): number {
   return Math.max(1, Math.min(32, fit));
 }
 
+/** `data-reads`: whole reads so far; `data-reading`: "yes" while one is waiting, under way or not drawn yet. */
+function showStatus(canvas: HTMLCanvasElement, frames: LiveFrames): void {
+  canvas.dataset.reads = String(frames.reads);
+  canvas.dataset.reading = frames.busy ? "yes" : "no";
+}
+
 /**
  * Every frame of the job as one cell on a canvas, coloured by state. The first draw (and one after
  * a whole read of the states, or a change of size or of the picked cell) fills one ImageData, no
@@ -51,6 +57,17 @@ export function FrameGrid(props: {
   const gap = cell >= 6 ? 1 : 0;
   const perRow = Math.max(1, Math.floor(width / cell));
   const rows = Math.ceil(n / perRow);
+
+  // Whole reads wanted and done show on the canvas the moment they happen.
+  useEffect(() => {
+    const canvas = ref.current;
+    if (!canvas) return;
+    frames.onStatus = () => showStatus(canvas, frames);
+    frames.onStatus();
+    return () => {
+      frames.onStatus = null;
+    };
+  }, [frames]);
 
   useEffect(() => {
     const canvas = ref.current;
@@ -94,8 +111,7 @@ export function FrameGrid(props: {
       }
     }
     canvas.dataset.version = String(props.version);
-    canvas.dataset.reads = String(frames.reads);
-    canvas.dataset.reading = frames.reading ? "yes" : "no";
+    showStatus(canvas, frames);
     if (props.picked >= 0 && props.picked < n && cell >= 4) {
       ctx.strokeStyle = "#ffffff";
       ctx.lineWidth = 1;

@@ -24,11 +24,32 @@ export class LiveFrames {
   states = new Uint8Array(0);
   counts: Record<Letter, number> = { q: 0, a: 0, d: 0, r: 0, f: 0 };
   lastDone = -1;
-  /** Whole reads of the states so far, and whether one is waiting or under way (shown to tests). */
+  /** Whole reads of the states so far (shown on the grid's canvas as `data-reads`). */
   reads = 0;
-  reading = false;
+  /**
+   * Told at once when a whole read is wanted, done, or drawn, so the page shows it the moment it
+   * changes (`data-reads`, `data-reading`), not at the next render: tests wait on it.
+   */
+  onStatus: (() => void) | null = null;
+  private readingNow = false;
   /** Cells changed since the grid last drew them; "all" after a whole read. */
   private dirty: Set<number> | "all" = "all";
+
+  /** A whole read is waiting or under way. */
+  get reading(): boolean {
+    return this.readingNow;
+  }
+
+  set reading(v: boolean) {
+    if (v === this.readingNow) return;
+    this.readingNow = v;
+    this.onStatus?.();
+  }
+
+  /** A whole read is waiting, under way, or read but not drawn yet. */
+  get busy(): boolean {
+    return this.readingNow || this.dirty === "all";
+  }
 
   constructor(readonly jobId: string) {}
 
@@ -46,6 +67,7 @@ export class LiveFrames {
     this.lastDone = s.lastDone;
     this.dirty = "all";
     this.reads++;
+    this.onStatus?.();
   }
 
   apply(changes: FrameChange[]): void {
