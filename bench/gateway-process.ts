@@ -7,6 +7,7 @@ import { loadConfig } from "../src/app/config.js";
 import { createFarm } from "../src/app/farm.js";
 import { createLogger } from "../src/app/logger.js";
 import { createHttpApp } from "../src/app/server.js";
+import { startSweeper } from "../src/app/sweeper.js";
 
 /**
  * A gateway in a process of its own, composed as src/app/main.ts composes it (one Redis
@@ -128,14 +129,7 @@ async function child(): Promise<void> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}`;
   (farm.config as { publicUrl: string }).publicUrl = url;
-  let sweeping = false;
-  const sweeper = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    farm.sweep().finally(() => {
-      sweeping = false;
-    });
-  }, config.SWEEP_INTERVAL);
+  const stopSweeper = startSweeper(() => farm.sweep(), config.SWEEP_INTERVAL);
   const redisPort = Number(new URL(config.REDIS_URL as string).port || 6379);
 
   process.on("message", async (msg: { id: number; what: string }) => {
@@ -157,7 +151,7 @@ async function child(): Promise<void> {
       routes.clear();
       process.send?.({ id: msg.id, value: null });
     } else if (msg.what === "stop") {
-      clearInterval(sweeper);
+      stopSweeper();
       for (const s of [server, bareServer]) {
         (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         await new Promise<void>((resolve) => s.close(() => resolve()));

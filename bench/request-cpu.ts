@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { testExr } from "../test/simulators/fake-renderer.js";
 import { SheepItClient } from "../test/simulators/sheepit-client.js";
+import { awakeWorker, postJson } from "./flamenco-http.js";
 import { type GatewayStats, startGatewayProcess } from "./gateway-process.js";
 import { createBenchFarm, prepareSheepit, printTable } from "./support.js";
 
@@ -33,14 +33,6 @@ interface Phase {
   processUs: number;
   units: number;
   routes: GatewayStats["routes"];
-}
-
-async function post(url: string, body: unknown, auth?: string): Promise<Response> {
-  return fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(auth ? { authorization: auth } : {}) },
-    body: JSON.stringify(body),
-  });
 }
 
 export async function run(): Promise<void> {
@@ -101,28 +93,13 @@ export async function run(): Promise<void> {
     await phase("bare Hono GET /bare", REQUESTS, bare, bare);
     await phase("GET /api/version", REQUESTS, version, version);
 
-    const secret = randomBytes(16).toString("hex");
-    const reg = await post(`${gw.url}/api/worker/register-worker`, {
-      secret,
-      platform: "linux",
-      supported_task_types: ["blender"],
-      nickname: "cpu-bench",
-    });
-    const { uuid } = (await reg.json()) as { uuid: string };
-    const auth = `Basic ${Buffer.from(`${uuid}:${secret}`).toString("base64")}`;
-    const signOn = await post(
-      `${gw.url}/api/worker/sign-on`,
-      { nickname: "cpu-bench", supported_task_types: ["blender"], software_version: "3.0" },
-      auth,
-    );
-    const { status_requested } = (await signOn.json()) as { status_requested: string };
-    await post(`${gw.url}/api/worker/state-changed`, { status: status_requested || "awake" }, auth);
+    const auth = await awakeWorker(gw.url, "cpu-bench");
     const task = async () => {
-      const res = await post(`${gw.url}/api/worker/task`, {}, auth);
+      const res = await postJson(`${gw.url}/api/worker/task`, {}, auth);
       const text = await res.text();
       if (res.status !== 200) throw new Error(`POST /api/worker/task: ${res.status} ${text}`);
       const t = JSON.parse(text) as { uuid: string };
-      const done = await post(`${gw.url}/api/worker/task/${t.uuid}`, { taskStatus: "completed" }, auth);
+      const done = await postJson(`${gw.url}/api/worker/task/${t.uuid}`, { taskStatus: "completed" }, auth);
       if (done.status !== 204) throw new Error(`task update: ${done.status} ${await done.text()}`);
     };
     await phase("Flamenco: POST /task + completed", REQUESTS, task, task);

@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
-import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { connectRedis } from "../adapters/redis/connection.js";
 import type { JobDefinition } from "../src/domain/jobs/job.js";
+import { bareBullmq } from "./bare-bullmq.js";
+import { awakeWorker, postJson } from "./flamenco-http.js";
 import { startGatewayProcess } from "./gateway-process.js";
-import { type BenchFarm, benchRedisUrl, createBenchFarm, deleteKeys, percentile, printTable } from "./support.js";
+import { type BenchFarm, benchRedisUrl, createBenchFarm, percentile, printTable } from "./support.js";
 
 /**
  * The farm at scale: 1, 100, 1,000 and 10,000 runnable jobs (BENCH_SCALE_LEVELS), each level on a
@@ -106,24 +106,9 @@ interface Level {
   expected: number;
 }
 
-async function post(url: string, body: unknown, auth?: string): Promise<Response> {
-  return fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(auth ? { authorization: auth } : {}) },
-    body: JSON.stringify(body),
-  });
-}
-
 async function bareClaims(jobs: number, samples: number): Promise<number[]> {
-  const prefix = `bench-scale-bare-${randomBytes(3).toString("hex")}`;
-  const redis = connectRedis(benchRedisUrl(), "bellwether-bench-bare");
-  const queue = new Queue("bare", { connection: redis, prefix: `{${prefix}}` });
-  const worker = new Worker("bare", null, {
-    connection: redis,
-    prefix: `{${prefix}}`,
-    autorun: false,
-    lockDuration: LEASE_MS,
-  });
+  const bare = bareBullmq("bench-scale-bare", LEASE_MS);
+  const { queue, worker } = bare;
   try {
     const total = Math.max(jobs, samples + WARMUP);
     for (let i = 0; i < total; i += 1000) {
@@ -148,10 +133,7 @@ async function bareClaims(jobs: number, samples: number): Promise<number[]> {
     }
     return out;
   } finally {
-    await worker.close(true);
-    await queue.close();
-    await deleteKeys(redis, prefix);
-    await redis.quit();
+    await bare.close();
   }
 }
 
@@ -204,7 +186,7 @@ async function level(jobs: number): Promise<Level> {
         while (next < jobs) {
           const k = next++;
           const s0 = performance.now();
-          const res = await post(`${gw.url}/api/jobs`, oneJob(bf.storageRoot, k, framesPerJob));
+          const res = await postJson(`${gw.url}/api/jobs`, oneJob(bf.storageRoot, k, framesPerJob));
           const body = (await res.json()) as { id?: string; message?: string };
           if (res.status !== 200 || !body.id) throw new Error(`POST /api/jobs: ${res.status} ${body.message}`);
           latencies[k] = performance.now() - s0;
@@ -245,33 +227,18 @@ async function level(jobs: number): Promise<Level> {
     }
 
     // Claims through the gateway: a Flamenco worker's POST /api/worker/task.
-    const secret = randomBytes(16).toString("hex");
-    const reg = await post(`${gw.url}/api/worker/register-worker`, {
-      secret,
-      platform: "linux",
-      supported_task_types: ["blender"],
-      nickname: "scale-bench",
-    });
-    const { uuid } = (await reg.json()) as { uuid: string };
-    const auth = `Basic ${Buffer.from(`${uuid}:${secret}`).toString("base64")}`;
-    const signOn = await post(
-      `${gw.url}/api/worker/sign-on`,
-      { nickname: "scale-bench", supported_task_types: ["blender"], software_version: "3.0" },
-      auth,
-    );
-    const { status_requested } = (await signOn.json()) as { status_requested: string };
-    await post(`${gw.url}/api/worker/state-changed`, { status: status_requested || "awake" }, auth);
+    const auth = await awakeWorker(gw.url, "scale-bench");
     const http: number[] = [];
     for (let i = 0; i < SAMPLES + WARMUP; i++) {
       let res: Response | undefined;
       let text = "";
       const ms = await timedMs(async () => {
-        res = await post(`${gw.url}/api/worker/task`, {}, auth);
+        res = await postJson(`${gw.url}/api/worker/task`, {}, auth);
         text = await res.text();
       });
       if (res?.status !== 200) throw new Error(`POST /api/worker/task ${i}: ${res?.status} ${text}`);
       const task = JSON.parse(text) as { uuid: string };
-      const done = await post(`${gw.url}/api/worker/task/${task.uuid}`, { taskStatus: "completed" }, auth);
+      const done = await postJson(`${gw.url}/api/worker/task/${task.uuid}`, { taskStatus: "completed" }, auth);
       if (done.status !== 204) throw new Error(`task update: ${done.status} ${await done.text()}`);
       if (i >= WARMUP) http.push(ms);
     }

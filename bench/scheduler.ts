@@ -1,13 +1,10 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import { Queue, Worker } from "bullmq";
-import { connectRedis } from "../adapters/redis/connection.js";
+import { randomUUID } from "node:crypto";
 import { createHttpApp } from "../src/app/server.js";
 import type { JobDefinition } from "../src/domain/jobs/job.js";
+import { bareBullmq } from "./bare-bullmq.js";
 import {
   type BenchFarm,
-  benchRedisUrl,
   createBenchFarm,
-  deleteKeys,
   listen,
   type Measured,
   measure,
@@ -110,15 +107,8 @@ async function farmRound(loops: number, maxFrames: number): Promise<Row> {
 }
 
 async function bareRound(loops: number, prioritized: boolean): Promise<Row> {
-  const prefix = `bench-bare-${randomBytes(3).toString("hex")}`;
-  const redis = connectRedis(benchRedisUrl(), "bellwether-bench-bare");
-  const queue = new Queue("bare", { connection: redis, prefix: `{${prefix}}` });
-  const worker = new Worker("bare", null, {
-    connection: redis,
-    prefix: `{${prefix}}`,
-    autorun: false,
-    lockDuration: LEASE_MS,
-  });
+  const bare = bareBullmq("bench-bare", LEASE_MS);
+  const { queue, worker, redis } = bare;
   try {
     for (let i = 0; i < FRAMES; i += 1000) {
       await queue.addBulk(
@@ -141,10 +131,7 @@ async function bareRound(loops: number, prioritized: boolean): Promise<Row> {
     );
     return { what: `bare BullMQ getNextJob+moveToCompleted${prioritized ? ", prioritized" : ""}`, loops, m };
   } finally {
-    await worker.close(true);
-    await queue.close();
-    await deleteKeys(redis, prefix);
-    await redis.quit();
+    await bare.close();
   }
 }
 

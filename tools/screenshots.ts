@@ -2,15 +2,16 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
 import { createBenchFarm, listen } from "../bench/support.js";
 import { startLocalRedis } from "../src/app/local-redis.js";
 import { createLogger } from "../src/app/logger.js";
 import { renderClientsOf } from "../src/app/render-clients.js";
 import { createHttpApp } from "../src/app/server.js";
+import { startSweeper } from "../src/app/sweeper.js";
 import { FlamencoWorkerSim } from "../test/simulators/flamenco-worker.js";
 import { SheepItClient } from "../test/simulators/sheepit-client.js";
 import { makeBlenderScene, systemBlenderRendererZip } from "../test/support/blender-scene.js";
+import { launchBrowser } from "../test/support/browser.js";
 
 /**
  * `npm run screenshots`: the README's pictures of the dashboard, made again from scratch. Starts a
@@ -44,23 +45,9 @@ async function main() {
   const { farm, storageRoot } = bf;
   const http = await listen(createHttpApp(farm).fetch);
   (farm.config as { publicUrl: string }).publicUrl = http.url;
-  const sweeper = setInterval(() => void farm.sweep(), 1000);
+  const stopSweeper = startSweeper(() => farm.sweep(), 1000);
   const sims: FlamencoWorkerSim[] = [];
-  const browserDir = path.join(tmp, "chromium");
-  const browser = await chromium.launchPersistentContext(browserDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    viewport: VIEWPORT,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--disable-sync",
-      "--disable-quic",
-    ],
-  });
+  const browser = await launchBrowser(VIEWPORT);
   try {
     const rc = renderClientsOf(farm);
     await rc.accounts.add("studio", PASSWORD);
@@ -139,7 +126,7 @@ async function main() {
     await until("a third of the real job", async () => (await farm.jobs.get(job.id)).completedFrames >= 20);
 
     fs.mkdirSync(OUT, { recursive: true });
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     const shoot = async (name: string) => {
       await sleep(1500); // thumbnails and the chart settle
       await page.screenshot({ path: path.join(OUT, name) });
@@ -160,7 +147,7 @@ async function main() {
   } finally {
     for (const s of sims) await s.stop().catch(() => undefined);
     await browser.close();
-    clearInterval(sweeper);
+    stopSweeper();
     await http.close();
     await bf.close();
     await redis.stop();

@@ -9,6 +9,7 @@ import { RedisServerMissingError } from "./local-redis.js";
 import { createLogger } from "./logger.js";
 import { openRedis } from "./runtime.js";
 import { createHttpApp } from "./server.js";
+import { startSweeper } from "./sweeper.js";
 
 /** `npm start`: the gateway, serving both protocols on one port. */
 async function main(): Promise<void> {
@@ -54,21 +55,14 @@ async function main(): Promise<void> {
     }
   });
 
-  let sweeping = false;
-  const sweeper = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    farm.sweep().finally(() => {
-      sweeping = false;
-    });
-  }, config.SWEEP_INTERVAL);
+  const stopSweeper = startSweeper(() => farm.sweep(), config.SWEEP_INTERVAL);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down: finishing requests in flight");
-    clearInterval(sweeper);
+    stopSweeper();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
     const grace = new Promise<void>((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE).unref());

@@ -16,7 +16,7 @@ export interface TestBrowser {
  * Headless Debian chromium driven by playwright-core, in a fresh user-data dir, without the
  * browser's own network traffic (no updates, sync, QUIC).
  */
-export async function launchBrowser(): Promise<TestBrowser> {
+export async function launchBrowser(viewport = { width: 1360, height: 900 }): Promise<TestBrowser> {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: apt-get install --no-install-recommends chromium`);
   }
@@ -24,7 +24,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
   const context = await chromium.launchPersistentContext(userData, {
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: 1360, height: 900 },
+    viewport,
     args: [
       "--no-sandbox",
       "--disable-gpu",

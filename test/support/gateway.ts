@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createHttpApp } from "../../src/app/server.js";
+import { startSweeper } from "../../src/app/sweeper.js";
 import { createTestFarm, type TestFarm } from "./farm.js";
 
 export interface TestGateway extends TestFarm {
@@ -29,7 +30,7 @@ async function wrap(t: TestFarm): Promise<TestGateway> {
   const url = `http://127.0.0.1:${port}`;
   // PUBLIC_URL is known only now; adapters read it from the config at request time.
   (t.farm.config as { publicUrl: string }).publicUrl = url;
-  const sweeper = setInterval(() => void t.farm.sweep(), t.farm.config.SWEEP_INTERVAL);
+  const stopSweeper = startSweeper(() => t.farm.sweep(), t.farm.config.SWEEP_INTERVAL);
   return {
     ...t,
     url,
@@ -38,7 +39,7 @@ async function wrap(t: TestFarm): Promise<TestGateway> {
       (server as unknown as { closeAllConnections: () => void }).closeAllConnections();
     },
     async close() {
-      clearInterval(sweeper);
+      stopSweeper();
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await t.close();
