@@ -8,6 +8,7 @@ import type { ClientSessions } from "./client-sessions.js";
 import type { FarmStats, FarmStatsCache } from "./farm-stats.js";
 import { padFrame } from "./frame-text.js";
 import { signFrameToken } from "./frame-token.js";
+import { leasesToRenew } from "./kept-leases.js";
 import type { JobArchive, Renderer } from "./ports.js";
 import type { RenderClientDeps, RenderClientOptions } from "./render-client-options.js";
 
@@ -94,11 +95,10 @@ export class FrameRequests {
     await Promise.all([
       // Clients ask with the same capabilities again and again: written only when they change.
       JSON.stringify(caps) !== JSON.stringify(s.caps) ? this.d.sessions.update(s.id, { caps }) : undefined,
-      // Frames rendered and waiting for their background upload keep their leases, for a while:
-      // one the client gave up on (its upload's answer lost, an error) runs out in the end.
-      ...held
-        .filter((l) => stillKept(l, this.opts.leaseMs))
-        .map((l) => this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined)),
+      // Frames rendered and waiting for their background upload keep their leases, for a while.
+      ...leasesToRenew(held, this.opts.leaseMs).map((l) =>
+        this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined),
+      ),
     ]);
     const deleteArchives = await archivesRead;
     const claimed = this.d.work.claim({ caps, maxFrames: 1, leaseMs: this.opts.leaseMs });
@@ -190,12 +190,4 @@ function capabilitiesOf(sessionId: string, req: FrameRequest): Capabilities {
     ...(device !== "cpu" && req.vramBytes && req.vramBytes > 0 ? { vramBytes: req.vramBytes } : {}),
     ...(req.renderSecondsMax && req.renderSecondsMax > 0 ? { renderSecondsMax: req.renderSecondsMax } : {}),
   };
-}
-
-/** How many lease lengths a SheepIt session's requests keep a frame's lease alive after its claim. */
-export const KEPT_LEASES = 6;
-
-/** A held lease a session's request still renews: claimed less than KEPT_LEASES lease lengths ago. */
-export function stillKept(l: { created: string }, leaseMs: number, now = Date.now()): boolean {
-  return now - Date.parse(l.created) < KEPT_LEASES * leaseMs;
 }

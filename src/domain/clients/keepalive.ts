@@ -3,7 +3,7 @@ import { runnableStatuses } from "../jobs/job.js";
 import type { Lease } from "../scheduling/capabilities.js";
 import type { Session } from "../sessions/session.js";
 import type { ClientSessions } from "./client-sessions.js";
-import { stillKept } from "./frame-requests.js";
+import { leasesToRenew } from "./kept-leases.js";
 import type { KnownJobs } from "./known-jobs.js";
 import type { RenderClientDeps, RenderClientOptions } from "./render-client-options.js";
 
@@ -30,14 +30,11 @@ export class KeepAlives {
     if (p.paused !== undefined) await this.d.sessions.update(s.id, { attrs: { ...s.attrs, paused: String(p.paused) } });
     const leases = await this.d.work.held(s.id);
     // The newest lease is the frame rendering now; older ones (background uploads) for a while only.
-    const newest = leases.reduce<(typeof leases)[number] | undefined>(
-      (a, l) => (!a || l.created > a.created ? l : a),
-      undefined,
+    await Promise.all(
+      leasesToRenew(leases, this.opts.leaseMs, { newest: true }).map((l) =>
+        this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined),
+      ),
     );
-    for (const l of leases) {
-      if (l !== newest && !stillKept(l, this.opts.leaseMs)) continue;
-      await this.d.work.extend(l.id, s.id, this.opts.leaseMs).catch(() => undefined);
-    }
     if (p.sheepitId === undefined || p.frame === undefined) {
       await this.stillGoing(s, leases);
       return;
