@@ -49,7 +49,8 @@ describe("frames claimed by the claim script, seen and moved by BullMQ", () => {
 
     // A plain BullMQ Worker on the same queue takes the next frame in order, and completes it.
     expect(await completeWithBareWorker(t, job.id)).toBe("f2");
-    // BullMQ's extendLocks and moveToCompleted accept the lease id as the frames' token.
+    // BullMQ's extendLocks accepts the lease id as the frames' token; the completion finishes the
+    // frames as BullMQ's moveToFinished does (lock, stalled set, active list, the job's hash).
     expect(await t.farm.scheduler.extend(lease.id, "s1", 120_000)).toBe(true);
     expect(await t.redis.pttl(`${t.farm.keys.bull(job.id, "f1")}:lock`)).toBeGreaterThan(100_000);
     const res = await t.farm.work.complete(lease.id, "s1");
@@ -60,6 +61,8 @@ describe("frames claimed by the claim script, seen and moved by BullMQ", () => {
       completed: 0,
     });
     expect(await BullJob.fromId(queue, "f0")).toBeUndefined();
+    expect(await t.redis.exists(`${t.farm.keys.bull(job.id, "f1")}:lock`, t.farm.keys.bull(job.id, "f1"))).toBe(0);
+    expect(await t.redis.smembers(t.farm.keys.bull(job.id, "stalled"))).toEqual([]);
   });
 
   it("go back in line by BullMQ's stalled check when the lock runs out, to their old place", async () => {

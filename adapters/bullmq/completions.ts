@@ -15,28 +15,19 @@ export class Completions {
   ) {}
 
   /**
-   * Records the completion first (`recordCompletion`, which checks the lock itself and decides
-   * which frames count), then moves those frames out of BullMQ under the lease's token. A lost
-   * answer on either step leaves nothing half done: the completion is recorded once, and a frame
-   * whose BullMQ step did not happen is finished by the sweep or by the next claim that meets it.
+   * One script (`recordCompletion`): checks the lock itself, decides which frames count, records
+   * them and finishes them in BullMQ, all or nothing. The video task is recorded first, then
+   * moved out of BullMQ under the lease's token; when that step is lost the sweep finishes it.
    */
   async complete(lease: Lease, frames?: number[]): Promise<CompletionResult> {
     const indices = targetIndices(lease, frames);
     const whole = lease.phase === "video" || indices.length === lease.indices.length;
-    const bullIdsOf = lease.phase === "video" ? [VIDEO_ID] : indices.map(frameId);
-    const queue = this.ctx.queues.queue(lease.jobId);
-    const [res, jobs] = await Promise.all([
-      this.record(lease, "lease", whole, indices),
-      Promise.all(bullIdsOf.map((id) => BullJob.fromId(queue, id))),
-    ]);
+    const res = await this.record(lease, "lease", whole, indices);
     const accepted = new Set(res.accepted);
-    await Promise.all(
-      jobs.map((job, k) =>
-        job && accepted.has(lease.phase === "video" ? "video" : String(indices[k]))
-          ? job.moveToCompleted("done", lease.id, false).catch(() => undefined)
-          : undefined,
-      ),
-    );
+    if (lease.phase === "video" && accepted.has("video")) {
+      const job = await BullJob.fromId(this.ctx.queues.queue(lease.jobId), VIDEO_ID);
+      await job?.moveToCompleted("done", lease.id, false).catch(() => undefined);
+    }
     if (res.just) await this.video.startIfAny(lease.jobId);
     const frameOf = (i: number) => lease.frames[lease.indices.indexOf(i)] as number;
     const done = indices.filter((i) => accepted.has(String(i)));

@@ -13,12 +13,14 @@ import { LuaScript } from "../redis/lua-script.js";
 
 /**
  * recordCompletion: marks frames completed (each once), counts them on the job, completes the
- * video task, closes the lease when nothing of it is left. Runs before BullMQ's own
- * `moveToCompleted`, and decides inside the script which frames the caller may complete: in mode
- * `lease`, frames locked under the lease id (or already completed by this lease, a retry after a
- * lost answer); in mode `late` (a frame delivered after its lease ran out), frames nobody holds
- * that BullMQ has not finished. The BullMQ step that follows only moves what this accepted; when
- * it does not happen the sweep finishes it (`sweepJob`, `recordClaim`).
+ * video task, closes the lease when nothing of it is left, and decides inside the script which
+ * frames the caller may complete: in mode `lease`, frames locked under the lease id (or already
+ * completed by this lease, a retry after a lost answer); in mode `late` (a frame delivered after
+ * its lease ran out), frames nobody holds that BullMQ has not finished. In mode `lease` a frame
+ * locked under the lease is also finished in BullMQ here, as BullMQ's `moveToFinished` does it
+ * (lock, stalled set, active list, the job's keys: frames are `removeOnComplete`), so the farm's
+ * books and BullMQ's move together. The video task and late frames are finished by BullMQ's own
+ * calls after this; when those do not happen the sweep finishes them (`sweepJob`, `recordClaim`).
  *
  * KEYS[1] job hash, KEYS[2] frame states hash, KEYS[3] lease hash, KEYS[4] session leases set
  * ARGV[1] session id, ARGV[2] lease id, ARGV[3] phase, ARGV[4] now ISO, ARGV[5] now ms,
@@ -42,6 +44,15 @@ local function acceptable(bid, idx)
   local st = redis.call('HGET', KEYS[2], idx)
   return st ~= false and string.sub(st, 1, 1) == 'c' and string.find(st, '|' .. ARGV[2] .. '|', 1, true) ~= nil
 end
+-- What BullMQ's moveToFinished does for a frame completed under its lock (removeOnComplete, no
+-- parent, no metrics; the queue's events stream is kept empty, so no event is added to it).
+local function finish(bid)
+  redis.call('DEL', prefix .. bid .. ':lock')
+  redis.call('SREM', prefix .. 'stalled', bid)
+  redis.call('LREM', prefix .. 'active', -1, bid)
+  local key = prefix .. bid
+  redis.call('DEL', key, key .. ':logs', key .. ':dependencies', key .. ':processed', key .. ':failed', key .. ':unsuccessful')
+end
 local newly = 0
 local accepted = {}
 local wanted = 0
@@ -52,8 +63,10 @@ else
   for k = 9, #ARGV do
     wanted = wanted + 1
     local idx = ARGV[k]
-    if acceptable('f' .. idx, idx) then
+    local bid = 'f' .. idx
+    if acceptable(bid, idx) then
       table.insert(accepted, idx)
+      if ARGV[7] == 'lease' and redis.call('GET', prefix .. bid .. ':lock') == ARGV[2] then finish(bid) end
       local st = redis.call('HGET', KEYS[2], idx)
       if not st or string.sub(st, 1, 1) ~= 'c' then
         redis.call('HSET', KEYS[2], idx, 'c|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[5])
