@@ -3,7 +3,7 @@ import type { Logger } from "../../src/app/logger.js";
 import type { FrameList } from "../../src/domain/jobs/frame-range.js";
 import type { Job, JobNeeds } from "../../src/domain/jobs/job.js";
 import type { ClaimRequest, CompletionResult, FailureResult, Lease } from "../../src/domain/scheduling/capabilities.js";
-import type { Scheduler } from "../../src/domain/scheduling/scheduler.js";
+import type { Claimed, Scheduler } from "../../src/domain/scheduling/scheduler.js";
 import { failInFlightOnDisconnect } from "../redis/connection.js";
 import type { Keys } from "../redis/keys.js";
 import type { BullmqSchedulerOptions, ProgressListener } from "./bullmq-scheduler-options.js";
@@ -104,7 +104,7 @@ export class BullmqScheduler implements Scheduler {
     return this.jobNeeds.get(jobId);
   }
 
-  claim(req: ClaimRequest): Promise<Lease | null> {
+  claim(req: ClaimRequest): Promise<Claimed | null> {
     return this.claims.claim(req);
   }
 

@@ -50,8 +50,9 @@ end
  * ARGV[8] candidates, ARGV[9] frames per claim (0: the job's chunk size), ARGV[10] lease id,
  * ARGV[11] now ms, ARGV[12] now ISO, ARGV[13] lease ms, ARGV[14] scan limit, ARGV[15] frame
  * window, ARGV[16] BullMQ attempts of a frame
- * Returns {1, jobId, phase, taskType, frames, indices, attempt, aside} or {0, aside}; aside is a
- * list of `jobId|bullId|letter` (d deferred failure, c completed, f failed).
+ * Returns {1, jobId, phase, taskType, frames, indices, attempt, aside, job hash (HGETALL, as it is
+ * after the claim: the caller answers with it without reading it again)} or {0, aside}; aside is
+ * a list of `jobId|bullId|letter` (d deferred failure, c completed, f failed).
  */
 export const claimWork = new LuaScript(
   "claimWork",
@@ -212,7 +213,7 @@ local function takeFrom(jid, s)
   redis.call('HSET', root .. ':sched:' .. jid, 'lastclaim', nowMs)
   local status = redis.call('HGET', job, 'status')
   if status == 'queued' or status == 'requeued' then redis.call('HSET', job, 'status', 'active', 'updated', nowIso) end
-  return {1, jid, phase, s[1], table.concat(frames, ','), table.concat(indices, ','), attempt}
+  return {1, jid, phase, s[1], table.concat(frames, ','), table.concat(indices, ','), attempt, redis.call('HGETALL', job)}
 end
 
 local result = nil
@@ -241,7 +242,7 @@ for _, jid in ipairs(drop) do
   if inLine(jid) == 0 then redis.call('ZREM', KEYS[1], jid) end
 end
 if result then
-  table.insert(result, aside)
+  table.insert(result, 8, aside)
   return result
 end
 return {0, aside}

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ClaimRequest, Lease } from "../../src/domain/scheduling/capabilities.js";
+import type { Claimed } from "../../src/domain/scheduling/scheduler.js";
+import { jobFromReply } from "../redis/redis-job-store.js";
 import { claimWork } from "./claim-script.js";
 import { frameWindowOf } from "./frame-fill.js";
 import type { FrameSettler } from "./frame-settler.js";
@@ -27,7 +29,7 @@ export class Claims {
     this.window = frameWindowOf(ctx);
   }
 
-  async claim(req: ClaimRequest): Promise<Lease | null> {
+  async claim(req: ClaimRequest): Promise<Claimed | null> {
     for (let round = 0; round < 3; round++) {
       const got = await this.claimOnce(req);
       if (got !== "again") return got;
@@ -45,7 +47,7 @@ export class Claims {
     );
   }
 
-  private async claimOnce(req: ClaimRequest): Promise<Lease | null | "again"> {
+  private async claimOnce(req: ClaimRequest): Promise<Claimed | null | "again"> {
     const { keys } = this.ctx;
     const { caps } = req;
     const leaseId = randomUUID();
@@ -97,7 +99,7 @@ export class Claims {
         .split(",")
         .filter(Boolean)
         .map(Number);
-    return {
+    const lease: Lease = {
       id: leaseId,
       jobId: String(raw[1]),
       sessionId: caps.sessionId,
@@ -111,5 +113,6 @@ export class Claims {
       state: "active",
       attempt: Number(raw[6]),
     };
+    return { lease, job: jobFromReply(raw[8]) };
   }
 }

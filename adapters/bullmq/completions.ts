@@ -1,5 +1,7 @@
 import { Job as BullJob } from "bullmq";
+import type { Job } from "../../src/domain/jobs/job.js";
 import type { CompletionResult, Lease } from "../../src/domain/scheduling/capabilities.js";
+import { jobFromReply } from "../redis/redis-job-store.js";
 import { frameId, targetIndices, VIDEO_ID } from "./frame-ids.js";
 import type { LeaseReads } from "./lease-reads.js";
 import { recordCompletion } from "./lease-scripts.js";
@@ -32,7 +34,9 @@ export class Completions {
     const frameOf = (i: number) => lease.frames[lease.indices.indexOf(i)] as number;
     const done = indices.filter((i) => accepted.has(String(i)));
     const lost = indices.filter((i) => !accepted.has(String(i)));
-    return { completed: done.map(frameOf), lost: lost.map(frameOf) };
+    // The job as the completion left it, unless the video task's BullMQ step ran since.
+    const job = lease.phase === "video" || res.just ? null : res.job;
+    return { completed: done.map(frameOf), lost: lost.map(frameOf), job };
   }
 
   /**
@@ -59,7 +63,7 @@ export class Completions {
     mode: "lease" | "late",
     whole: boolean,
     indices: number[],
-  ): Promise<{ just: boolean; accepted: string[] }> {
+  ): Promise<{ just: boolean; accepted: string[]; job: Job | null }> {
     const { keys } = this.ctx;
     const now = new Date();
     const res = await recordCompletion.run<Array<number | string>>(
@@ -78,6 +82,7 @@ export class Completions {
       ],
     );
     return {
+      job: jobFromReply(res[6]),
       just: Number(res[4]) === 1,
       accepted: String(res[5] ?? "")
         .split(",")

@@ -27,7 +27,8 @@ import { LuaScript } from "../redis/lua-script.js";
  * ARGV[6] BullMQ key prefix of the job's queue, ARGV[7] mode (lease|late), ARGV[8] 1 when these
  * are all the lease has left, ARGV[9..] indices to complete (none for the video)
  * Returns {newlyCompleted, completed, failed, total, framesJustFinished(0/1), accepted (comma list
- * of indices, or 'video')}
+ * of indices, or 'video'), the job hash as this left it (HGETALL: the roll-up that follows reads
+ * it from here)}
  */
 export const recordCompletion = new LuaScript(
   "recordCompletion",
@@ -93,7 +94,7 @@ local total = tonumber(redis.call('HGET', KEYS[1], 'total') or '0')
 local failed = tonumber(redis.call('HGET', KEYS[1], 'failed') or '0')
 local just = 0
 if before < total and completed >= total then just = 1 end
-return {newly, completed, failed, total, just, table.concat(accepted, ',')}
+return {newly, completed, failed, total, just, table.concat(accepted, ','), redis.call('HGETALL', KEYS[1])}
 `,
 );
 

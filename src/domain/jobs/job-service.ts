@@ -235,15 +235,16 @@ export class JobService {
    * failure threshold, completed when all is done). Called after every change of a frame; `frames`
    * are the changes, told to live views with the job's event.
    */
-  async rollUp(jobId: string, frames?: FrameChange[]): Promise<JobStatus | null> {
-    const status = await this.rollUpOnce(jobId);
+  /** `known`: the job as the change that calls this just left it (it is not read again). */
+  async rollUp(jobId: string, frames?: FrameChange[], known?: Job | null): Promise<JobStatus | null> {
+    const status = await this.rollUpOnce(jobId, known);
     // Every change of a frame ends here: live views hear of it once the status is settled.
     if (status !== null) this.events.publish(frames ? { type: "job", jobId, frames } : { type: "job", jobId });
     return status;
   }
 
-  private async rollUpOnce(jobId: string): Promise<JobStatus | null> {
-    const job = await this.store.get(jobId);
+  private async rollUpOnce(jobId: string, known?: Job | null): Promise<JobStatus | null> {
+    const job = known ?? (await this.store.get(jobId));
     if (!job) return null;
     const next = rollUpStatus(job, this.opts.jobFailPercent);
     if (next === job.status) return next;

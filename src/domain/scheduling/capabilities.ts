@@ -1,3 +1,4 @@
+import type { Job } from "../jobs/job.js";
 /**
  * What a client can do, as the scheduler sees it. Both protocols fill it: a Flamenco worker from its
  * sign-on (task types), a SheepIt client from its config and request_job parameters (device, memory,
@@ -57,6 +58,8 @@ export interface CompletionResult {
   completed: number[];
   /** Frames the caller no longer held (lease ran out and another client took them). */
   lost: number[];
+  /** The job as the completion left it, when the scheduler read it in the same step. */
+  job?: Job | null;
 }
 
 export interface FailureResult {

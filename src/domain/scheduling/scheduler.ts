@@ -14,6 +14,12 @@ import type { ClaimRequest, CompletionResult, FailureResult, Lease } from "./cap
  * - a job's video task becomes claimable only when all its frames completed;
  * - a lease that runs out puts its frames back in line; a frame that stalls too often fails.
  */
+/** A claimed lease, and its job as the claim left it (null when the scheduler did not read it). */
+export interface Claimed {
+  lease: Lease;
+  job: Job | null;
+}
+
 export interface Scheduler {
   /**
    * Puts a compiled job's frames in line and makes the job claimable. Every frame is in line when
@@ -21,8 +27,11 @@ export interface Scheduler {
    * BullMQ scheduler keeps a window of them ahead of the claims and a cursor for the rest).
    */
   enqueueJob(job: Job, frames: FrameList): Promise<void>;
-  /** Claims work for a session; null when nothing fits. Bounded Redis round trips. */
-  claim(request: ClaimRequest): Promise<Lease | null>;
+  /**
+   * Claims work for a session; null when nothing fits. Bounded Redis round trips. With the lease
+   * comes the job as the claim left it, when the scheduler read it in the same step (null: read it).
+   */
+  claim(request: ClaimRequest): Promise<Claimed | null>;
   /** The lease, or null when it does not exist. */
   getLease(leaseId: string): Promise<Lease | null>;
   /** The leases the session holds now (leases whose frames all ran out are dropped). */

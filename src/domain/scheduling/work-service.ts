@@ -25,11 +25,12 @@ export class WorkService {
 
   /** Claims up to `maxFrames` consecutive frames (or a video task) that the session can do. */
   async claim(req: ClaimRequest): Promise<Assignment | null> {
-    const lease = await this.scheduler.claim(req);
-    if (!lease) return null;
+    const claimed = await this.scheduler.claim(req);
+    if (!claimed) return null;
+    const { lease } = claimed;
     let job: Assignment["job"];
     try {
-      job = await this.jobs.get(lease.jobId);
+      job = claimed.job ?? (await this.jobs.get(lease.jobId));
       // Sent before the events, so both travel together (no round trip of its own).
       const noted = this.jobs.noteWorkOut(job);
       this.events.publish({ type: "job", jobId: lease.jobId, frames: [{ state: "a", indices: lease.indices }] });
@@ -74,7 +75,7 @@ export class WorkService {
     const lease = await this.owned(leaseId, sessionId);
     const res = await this.scheduler.complete(lease, frames);
     if (lease.phase === "render") this.events.countFrames(lease.jobId, sessionId, res.completed.length, 0);
-    await this.jobs.rollUp(lease.jobId, [{ state: "d", indices: indicesOf(lease, res.completed) }]);
+    await this.jobs.rollUp(lease.jobId, [{ state: "d", indices: indicesOf(lease, res.completed) }], res.job);
     this.events.publish({ type: "client", sessionId });
     return res;
   }
