@@ -52,6 +52,26 @@ describe("BullmqScheduler against real Redis", () => {
     expect(done.videoState).toBe("queued");
   });
 
+  it("checks a lease it claimed itself at completion, without reading it: another session, released, deleted", async () => {
+    const t = farmFor("claimed-here");
+    const job = await t.farm.jobs.submit(exampleJob(t.storageRoot, { frames: "1-3", chunk_size: 1 }));
+    const a = await t.farm.work.claim({ caps: caps("a"), maxFrames: 1, leaseMs: LEASE });
+    const id = a?.lease.id as string;
+    await expect(t.farm.work.complete(id, "someone-else")).rejects.toMatchObject({ kind: "not-yours" });
+    await t.farm.work.release(id, "a");
+    await expect(t.farm.work.complete(id, "a")).rejects.toMatchObject({ kind: "not-yours" });
+    const b = await t.farm.work.claim({ caps: caps("b"), maxFrames: 1, leaseMs: LEASE });
+    expect(b?.lease.frames).toEqual([1]);
+    await t.redis.del(t.farm.keys.lease(b?.lease.id as string));
+    await expect(t.farm.work.complete(b?.lease.id as string, "b")).rejects.toMatchObject({ kind: "not-found" });
+    // Nothing of it was recorded or moved: the frame is still out under b's lock, none completed.
+    expect((await t.farm.jobs.get(job.id)).completedFrames).toBe(0);
+    expect(await t.redis.get(`${t.farm.keys.bull(job.id, "f0")}:lock`)).toBe(b?.lease.id);
+    const c = await t.farm.work.claim({ caps: caps("c"), maxFrames: 1, leaseMs: LEASE });
+    expect((await t.farm.work.complete(c?.lease.id as string, "c")).completed).toEqual([2]);
+    expect((await t.farm.jobs.get(job.id)).completedFrames).toBe(1);
+  });
+
   it("claims a run of consecutive frames under one lease, cut from the lowest frames", async () => {
     const t = farmFor("chunk");
     await t.farm.jobs.submit(exampleJob(t.storageRoot, { frames: "1-10", chunk_size: 4 }));

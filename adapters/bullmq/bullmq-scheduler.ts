@@ -18,6 +18,7 @@ import { JobNeedsBook } from "./job-needs-book.js";
 import { JobQueues } from "./job-queues.js";
 import { JobRemoval } from "./job-removal.js";
 import { JobRequeue } from "./job-requeue.js";
+import { KnownLeases } from "./known-leases.js";
 import { LeaseHolds } from "./lease-holds.js";
 import { LeaseReads } from "./lease-reads.js";
 import { SchedulerContext } from "./scheduler-context.js";
@@ -39,6 +40,7 @@ export class BullmqScheduler implements Scheduler {
   private readonly ctx: SchedulerContext;
   private readonly fill: FrameFill;
   private readonly reads: LeaseReads;
+  private readonly known = new KnownLeases();
   private readonly holds: LeaseHolds;
   private readonly claims: Claims;
   private readonly completions: Completions;
@@ -66,8 +68,8 @@ export class BullmqScheduler implements Scheduler {
     this.holds = new LeaseHolds(ctx, this.reads);
     this.video = new VideoTask(ctx);
     const settler = new FrameSettler(ctx, this.reads, books);
-    this.claims = new Claims(ctx, settler, this.holds);
-    this.completions = new Completions(ctx, this.reads, this.video);
+    this.claims = new Claims(ctx, settler, this.holds, this.known);
+    this.completions = new Completions(ctx, this.reads, this.video, this.known);
     this.failures = new Failures(ctx, books);
     this.requeue = new JobRequeue(ctx, this.video, opts.enqueueBatch ?? 2000);
     this.removal = new JobRemoval(ctx, this.fill);
@@ -110,6 +112,10 @@ export class BullmqScheduler implements Scheduler {
 
   getLease(leaseId: string): Promise<Lease | null> {
     return this.reads.getLease(leaseId);
+  }
+
+  claimedHere(leaseId: string, sessionId: string): Lease | null {
+    return this.known.claimed(leaseId, sessionId);
   }
 
   sessionLeases(sessionId: string): Promise<Lease[]> {

@@ -5,6 +5,7 @@ import { jobFromReply } from "../redis/redis-job-store.js";
 import { claimWork } from "./claim-script.js";
 import { frameWindowOf } from "./frame-fill.js";
 import type { FrameSettler } from "./frame-settler.js";
+import type { KnownLeases } from "./known-leases.js";
 import type { LeaseHolds } from "./lease-holds.js";
 import type { SchedulerContext } from "./scheduler-context.js";
 
@@ -23,6 +24,7 @@ export class Claims {
     private readonly ctx: SchedulerContext,
     private readonly settler: FrameSettler,
     private readonly holds: LeaseHolds,
+    private readonly known: KnownLeases,
   ) {
     this.candidates = ctx.opts.candidates ?? 3;
     this.scanLimit = ctx.opts.scanLimit ?? 256;
@@ -113,6 +115,7 @@ export class Claims {
       state: "active",
       attempt: Number(raw[6]),
     };
+    this.known.remember(lease);
     return { lease, job: jobFromReply(raw[8]) };
   }
 }

@@ -3,6 +3,7 @@ import type { Job } from "../../src/domain/jobs/job.js";
 import type { CompletionResult, Lease } from "../../src/domain/scheduling/capabilities.js";
 import { jobFromReply } from "../redis/redis-job-store.js";
 import { frameId, targetIndices, VIDEO_ID } from "./frame-ids.js";
+import type { KnownLeases } from "./known-leases.js";
 import type { LeaseReads } from "./lease-reads.js";
 import { recordCompletion } from "./lease-scripts.js";
 import type { SchedulerContext } from "./scheduler-context.js";
@@ -14,6 +15,7 @@ export class Completions {
     private readonly ctx: SchedulerContext,
     private readonly reads: LeaseReads,
     private readonly video: VideoTask,
+    private readonly known: KnownLeases,
   ) {}
 
   /**
@@ -25,6 +27,10 @@ export class Completions {
     const indices = targetIndices(lease, frames);
     const whole = lease.phase === "video" || indices.length === lease.indices.length;
     const res = await this.record(lease, "lease", whole, indices);
+    if (res.notHeld) {
+      this.known.forget(lease.id);
+      return { completed: [], lost: [], job: null, notHeld: res.notHeld };
+    }
     const accepted = new Set(res.accepted);
     if (lease.phase === "video" && accepted.has("video")) {
       const job = await BullJob.fromId(this.ctx.queues.queue(lease.jobId), VIDEO_ID);
@@ -63,7 +69,7 @@ export class Completions {
     mode: "lease" | "late",
     whole: boolean,
     indices: number[],
-  ): Promise<{ just: boolean; accepted: string[]; job: Job | null }> {
+  ): Promise<{ just: boolean; accepted: string[]; job: Job | null; notHeld?: "not-found" | "not-yours" }> {
     const { keys } = this.ctx;
     const now = new Date();
     const res = await recordCompletion.run<Array<number | string>>(
@@ -81,6 +87,8 @@ export class Completions {
         ...indices,
       ],
     );
+    const code = Number(res[0]);
+    if (code < 0) return { just: false, accepted: [], job: null, notHeld: code === -1 ? "not-found" : "not-yours" };
     return {
       job: jobFromReply(res[6]),
       just: Number(res[4]) === 1,

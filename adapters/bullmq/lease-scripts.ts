@@ -28,7 +28,8 @@ import { LuaScript } from "../redis/lua-script.js";
  * are all the lease has left, ARGV[9..] indices to complete (none for the video)
  * Returns {newlyCompleted, completed, failed, total, framesJustFinished(0/1), accepted (comma list
  * of indices, or 'video'), the job hash as this left it (HGETALL: the roll-up that follows reads
- * it from here)}
+ * it from here)}; in mode `lease`, {-1} when the lease does not exist and {-2} when it is no longer
+ * active or not the session's (nothing is recorded: the caller had it from memory, not a read).
  */
 export const recordCompletion = new LuaScript(
   "recordCompletion",
@@ -53,6 +54,11 @@ local function finish(bid)
   redis.call('LREM', prefix .. 'active', -1, bid)
   local key = prefix .. bid
   redis.call('DEL', key, key .. ':logs', key .. ':dependencies', key .. ':processed', key .. ':failed', key .. ':unsuccessful')
+end
+if ARGV[7] == 'lease' then
+  local held = redis.call('HMGET', KEYS[3], 'state', 'session')
+  if not held[1] then return {-1} end
+  if held[1] ~= 'active' or held[2] ~= ARGV[1] then return {-2} end
 end
 local newly = 0
 local accepted = {}

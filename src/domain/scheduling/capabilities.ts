@@ -60,6 +60,8 @@ export interface CompletionResult {
   lost: number[];
   /** The job as the completion left it, when the scheduler read it in the same step. */
   job?: Job | null;
+  /** Nothing was done: the lease does not exist, or is no longer active or the session's. */
+  notHeld?: "not-found" | "not-yours";
 }
 
 export interface FailureResult {

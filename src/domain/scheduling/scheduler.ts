@@ -34,6 +34,11 @@ export interface Scheduler {
   claim(request: ClaimRequest): Promise<Claimed | null>;
   /** The lease, or null when it does not exist. */
   getLease(leaseId: string): Promise<Lease | null>;
+  /**
+   * A lease this process claimed for the session, as it was claimed (no read; its state may have
+   * changed since: `complete` checks that it is still active and the session's). Null: read it.
+   */
+  claimedHere?(leaseId: string, sessionId: string): Lease | null;
   /** The leases the session holds now (leases whose frames all ran out are dropped). */
   sessionLeases(sessionId: string): Promise<Lease[]>;
   /** Extends a lease held by `sessionId`; false when it is no longer held. */

@@ -72,8 +72,11 @@ export class WorkService {
   }
 
   async complete(leaseId: string, sessionId: string, frames?: number[]): Promise<CompletionResult> {
-    const lease = await this.owned(leaseId, sessionId);
+    // A lease claimed by this process needs no read: the completion checks it is still held.
+    const lease = this.scheduler.claimedHere?.(leaseId, sessionId) ?? (await this.owned(leaseId, sessionId));
     const res = await this.scheduler.complete(lease, frames);
+    if (res.notHeld === "not-found") throw new FarmError("not-found", `no task ${leaseId}`);
+    if (res.notHeld) throw new FarmError("not-yours", `task ${leaseId} is not assigned to you`);
     if (lease.phase === "render") this.events.countFrames(lease.jobId, sessionId, res.completed.length, 0);
     await this.jobs.rollUp(lease.jobId, [{ state: "d", indices: indicesOf(lease, res.completed) }], res.job);
     this.events.publish({ type: "client", sessionId });
