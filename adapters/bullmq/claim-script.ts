@@ -106,7 +106,7 @@ local function lock(q, id, token, ms)
   redis.call('HINCRBY', q .. id, 'ats', 1)
 end
 
-local function takeFrom(jid, s)
+local function takeFrom(jid, s, before)
   local q = root .. ':job-' .. jid .. ':'
   local phase = s[6] or 'render'
   local failedList = redis.call('SMEMBERS', root .. ':sched:' .. jid .. ':sfail:' .. sid)
@@ -174,7 +174,9 @@ local function takeFrom(jid, s)
     redis.call('LREM', q .. 'active', 1, g.id)
     if g.from == 'w' then redis.call('RPUSH', q .. 'wait', g.id) else redis.call('ZADD', q .. 'prioritized', g.from, g.id) end
   end
-  if inLine(jid) == 0 then table.insert(drop, jid) end
+  -- Frames were in line before (\`before\`, materialised ones; a top-up only adds): a line
+  -- longer than what was taken still has some, no need to look again.
+  if before <= #got - #back and inLine(jid) == 0 then table.insert(drop, jid) end
   if #keep == 0 then return nil end
 
   local frames, indices = {}, {}
@@ -187,11 +189,6 @@ local function takeFrom(jid, s)
   end
   local lease = root .. ':lease:' .. leaseId
   local job = root .. ':job:' .. jid
-  redis.call('HSET', lease, 'id', leaseId, 'job', jid, 'session', sid, 'phase', phase,
-    'frames', table.concat(frames, ','), 'indices', table.concat(indices, ','), 'tasktype', s[1],
-    'created', nowIso, 'updated', nowIso, 'leasems', leaseMs, 'state', 'active')
-  redis.call('SADD', KEYS[6], leaseId)
-  redis.call('ZADD', root .. ':job:' .. jid .. ':leases', nowMs, leaseId)
   local attempts = root .. ':job:' .. jid .. ':attempts'
   local attempt = 0
   local n = #indices
@@ -204,7 +201,11 @@ local function takeFrom(jid, s)
     attempt = redis.call('HINCRBY', attempts, 'video', 1)
     n = 1
   end
-  redis.call('HSET', lease, 'attempt', attempt)
+  redis.call('HSET', lease, 'id', leaseId, 'job', jid, 'session', sid, 'phase', phase,
+    'frames', table.concat(frames, ','), 'indices', table.concat(indices, ','), 'tasktype', s[1],
+    'created', nowIso, 'updated', nowIso, 'leasems', leaseMs, 'state', 'active', 'attempt', attempt)
+  redis.call('SADD', KEYS[6], leaseId)
+  redis.call('ZADD', root .. ':job:' .. jid .. ':leases', nowMs, leaseId)
   local served = redis.call('HINCRBY', KEYS[3], jid, n)
   if redis.call('ZSCORE', KEYS[4], jid) then redis.call('ZINCRBY', KEYS[4], n, jid) end
   local prio = redis.call('ZSCORE', KEYS[2], jid)
@@ -225,11 +226,12 @@ while result == nil and examined < scan and tried < candidates do
     examined = examined + 1
     local s = eligible(jid)
     if s then
-      if inLine(jid) == 0 then
+      local before = inLine(jid)
+      if before == 0 then
         table.insert(drop, jid)
       else
         tried = tried + 1
-        result = takeFrom(jid, s)
+        result = takeFrom(jid, s, before)
         if result then break end
       end
     end
