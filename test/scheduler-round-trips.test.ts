@@ -48,13 +48,6 @@ async function profile(jobs: number, frames: number): Promise<Profile> {
   await t.farm.work.complete(again.lease.id, "warm-2");
   await t.farm.events.flush();
 
-  const claim = (sid: string, maxFrames: number) =>
-    counter.count(async () => {
-      const got = await t.farm.work.claim({ caps: caps(sid), maxFrames, leaseMs: LEASE });
-      if (!got) throw new Error("nothing to claim");
-      await t.farm.events.flush();
-      return got;
-    });
   // The step's events and frame counts go out within milliseconds, batched with others: sent
   // here at once, so they are counted with the step (at most a PUBLISH and a count script).
   const step = <T>(fn: () => Promise<T>) =>
@@ -62,6 +55,12 @@ async function profile(jobs: number, frames: number): Promise<Profile> {
       const value = await fn();
       await t.farm.events.flush();
       return value;
+    });
+  const claim = (sid: string, maxFrames: number) =>
+    step(async () => {
+      const got = await t.farm.work.claim({ caps: caps(sid), maxFrames, leaseMs: LEASE });
+      if (!got) throw new Error("nothing to claim");
+      return got;
     });
   const c1 = await claim("s1", 1);
   const complete1 = await step(() => t.farm.work.complete(c1.value.lease.id, "s1"));

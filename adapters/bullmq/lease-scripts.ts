@@ -42,7 +42,7 @@ local function acceptable(bid, idx)
     if redis.call('EXISTS', prefix .. bid) == 0 then return false end
     return redis.call('HEXISTS', prefix .. bid, 'finishedOn') == 0
   end
-  if lock == ARGV[2] then return true end
+  if lock == ARGV[2] then return true, true end
   local st = redis.call('HGET', KEYS[2], idx)
   return st ~= false and string.sub(st, 1, 1) == 'c' and string.find(st, '|' .. ARGV[2] .. '|', 1, true) ~= nil
 end
@@ -71,9 +71,10 @@ else
     wanted = wanted + 1
     local idx = ARGV[k]
     local bid = 'f' .. idx
-    if acceptable(bid, idx) then
+    local ok, locked = acceptable(bid, idx)
+    if ok then
       table.insert(accepted, idx)
-      if ARGV[7] == 'lease' and redis.call('GET', prefix .. bid .. ':lock') == ARGV[2] then finish(bid) end
+      if locked then finish(bid) end
       local st = redis.call('HGET', KEYS[2], idx)
       if not st or string.sub(st, 1, 1) ~= 'c' then
         redis.call('HSET', KEYS[2], idx, 'c|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[5])

@@ -80,14 +80,14 @@ export class RedisFrameCounts {
     const client = this.clientKey(sessionId);
     const id = `${bucket}\n${client}\n${jobId}`;
     const entry = this.pending.get(id);
-    if (entry) {
-      entry.done += Math.max(0, done);
-      entry.failed += Math.max(0, failed);
-    } else {
-      this.pending.set(id, { bucket, client, jobId, done: Math.max(0, done), failed: Math.max(0, failed) });
+    const e = entry ?? { bucket, client, jobId, done: 0, failed: 0 };
+    e.done += Math.max(0, done);
+    e.failed += Math.max(0, failed);
+    if (!entry) this.pending.set(id, e);
+    if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.flushMs);
+      this.timer.unref();
     }
-    this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
-    this.timer.unref?.();
   }
 
   /** Writes what was counted and not written yet; resolves once it is written (or failed, logged). */

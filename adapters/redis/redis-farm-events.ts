@@ -23,7 +23,7 @@ export class RedisFarmEvents implements FarmEvents {
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   /** Frames done and failed, per minute and per session (the dashboard's throughput). */
-  readonly counts: RedisFrameCounts;
+  private readonly counts: RedisFrameCounts;
 
   constructor(
     private readonly redis: Redis,
@@ -46,8 +46,10 @@ export class RedisFarmEvents implements FarmEvents {
    */
   publish(event: FarmEvent): void {
     this.pending.add(JSON.stringify(event));
-    this.timer ??= setTimeout(() => void this.sendEvents(), EVENT_FLUSH_MS);
-    this.timer.unref?.();
+    if (!this.timer) {
+      this.timer = setTimeout(() => void this.sendEvents(), EVENT_FLUSH_MS);
+      this.timer.unref();
+    }
   }
 
   countFrames(jobId: string, sessionId: string, done: number, failed: number): void {

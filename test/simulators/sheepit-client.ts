@@ -56,14 +56,7 @@ export class SheepItClient {
   maxPeriod: number | undefined;
   speedtestTargets: string[] = [];
   /** Statuses of every upload, in order. */
-  readonly uploads: Array<{
-    job: string;
-    frame: string;
-    status: number;
-    http: number;
-    attempts?: number;
-    at?: number;
-  }> = [];
+  readonly uploads: Array<{ job: string; frame: string; status: number; http: number }> = [];
   /** Every archive or chunk downloaded (a cached one is not downloaded again). */
   readonly downloads: SheepItJobFiles["downloads"];
   /** 2024: each project put together from its chunks, with the md5 of the whole. */
@@ -244,14 +237,7 @@ export class SheepItClient {
       }
       const retry = status === 302 || status === 303 || httpStatus >= 500 || httpStatus === 0;
       if (!retry || attempt >= delays.length) {
-        this.uploads.push({
-          job: r.job.id,
-          frame: r.job.frame,
-          status,
-          http: httpStatus,
-          attempts: attempt + 1,
-          at: Date.now(),
-        });
+        this.uploads.push({ job: r.job.id, frame: r.job.frame, status, http: httpStatus });
         return status;
       }
       await new Promise((res) => setTimeout(res, delays[attempt]));

@@ -233,9 +233,9 @@ export class JobService {
   /**
    * Re-reads the job's counters and moves its status where Flamenco's roll-up says (failed at the
    * failure threshold, completed when all is done). Called after every change of a frame; `frames`
-   * are the changes, told to live views with the job's event.
+   * are the changes, told to live views with the job's event. `known`: the job as the change that
+   * calls this just left it (it is not read again).
    */
-  /** `known`: the job as the change that calls this just left it (it is not read again). */
   async rollUp(jobId: string, frames?: FrameChange[], known?: Job | null): Promise<JobStatus | null> {
     const status = await this.rollUpOnce(jobId, known);
     // Every change of a frame ends here: live views hear of it once the status is settled.

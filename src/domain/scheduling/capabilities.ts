@@ -1,4 +1,5 @@
 import type { Job } from "../jobs/job.js";
+
 /**
  * What a client can do, as the scheduler sees it. Both protocols fill it: a Flamenco worker from its
  * sign-on (task types), a SheepIt client from its config and request_job parameters (device, memory,

@@ -2,6 +2,12 @@ import type { FrameList } from "../jobs/frame-range.js";
 import type { Job, JobNeeds } from "../jobs/job.js";
 import type { ClaimRequest, CompletionResult, FailureResult, Lease } from "./capabilities.js";
 
+/** A claimed lease, and its job as the claim left it (null when the scheduler did not read it). */
+export interface Claimed {
+  lease: Lease;
+  job: Job | null;
+}
+
 /**
  * The scheduling port: what "claim work for these capabilities" means. Implemented on BullMQ
  * (adapters/bullmq/bullmq-scheduler.ts). Guarantees, each tested against real Redis:
@@ -14,12 +20,6 @@ import type { ClaimRequest, CompletionResult, FailureResult, Lease } from "./cap
  * - a job's video task becomes claimable only when all its frames completed;
  * - a lease that runs out puts its frames back in line; a frame that stalls too often fails.
  */
-/** A claimed lease, and its job as the claim left it (null when the scheduler did not read it). */
-export interface Claimed {
-  lease: Lease;
-  job: Job | null;
-}
-
 export interface Scheduler {
   /**
    * Puts a compiled job's frames in line and makes the job claimable. Every frame is in line when
@@ -38,7 +38,7 @@ export interface Scheduler {
    * A lease this process claimed for the session, as it was claimed (no read; its state may have
    * changed since: `complete` checks that it is still active and the session's). Null: read it.
    */
-  claimedHere?(leaseId: string, sessionId: string): Lease | null;
+  claimedHere(leaseId: string, sessionId: string): Lease | null;
   /** The leases the session holds now (leases whose frames all ran out are dropped). */
   sessionLeases(sessionId: string): Promise<Lease[]>;
   /** Extends a lease held by `sessionId`; false when it is no longer held. */

@@ -73,7 +73,7 @@ export class WorkService {
 
   async complete(leaseId: string, sessionId: string, frames?: number[]): Promise<CompletionResult> {
     // A lease claimed by this process needs no read: the completion checks it is still held.
-    const lease = this.scheduler.claimedHere?.(leaseId, sessionId) ?? (await this.owned(leaseId, sessionId));
+    const lease = this.scheduler.claimedHere(leaseId, sessionId) ?? (await this.owned(leaseId, sessionId));
     const res = await this.scheduler.complete(lease, frames);
     if (res.notHeld === "not-found") throw new FarmError("not-found", `no task ${leaseId}`);
     if (res.notHeld) throw new FarmError("not-yours", `task ${leaseId} is not assigned to you`);
