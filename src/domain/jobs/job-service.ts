@@ -8,6 +8,7 @@ import { finalStatuses, rollUpStatus, runnableStatuses } from "./job.js";
 import type { JobListFilter, JobStore } from "./job-store.js";
 import { compileJob, findJobType, SIMPLE_BLENDER_RENDER, validateSettings } from "./job-types.js";
 import { finalMoveOf, MoveToFinal, type OutputMover } from "./move-to-final.js";
+import { PathRechecks } from "./path-rechecks.js";
 import type { OutputClaims } from "./output-claims.js";
 import {
   checkSettingsAfterPaths,
@@ -15,7 +16,6 @@ import {
   claimOutput,
   commandsRefused,
   outputClaimOfJob,
-  pathsStillConfined,
 } from "./submit-checks.js";
 
 export interface JobServiceOptions {
@@ -44,6 +44,7 @@ const pathSettings: Record<string, string[]> = {
  */
 export class JobService {
   private readonly finalMoves: MoveToFinal | null;
+  private readonly rechecks: PathRechecks;
 
   constructor(
     private readonly store: JobStore,
@@ -58,6 +59,7 @@ export class JobService {
     private readonly events: FarmEvents = noFarmEvents,
   ) {
     this.finalMoves = mover ? new MoveToFinal(store, scheduler, storage, mover) : null;
+    this.rechecks = new PathRechecks(storage);
   }
 
   /** Validates and compiles a job, puts its frames in line and answers it `queued`. */
@@ -310,11 +312,12 @@ export class JobService {
   /**
    * Whether the job's paths are still inside the storage (links resolved) and its commands allowed
    * when a task is handed out (a job stored before these checks, or ALLOWED_BLENDER_CMDS changed);
-   * a job that is no longer safe fails with the reason, and false is answered.
+   * a job that is no longer safe fails with the reason, and false is answered. A pass is remembered
+   * for a second per job (PathRechecks).
    */
   async pathsStillSafe(job: Job): Promise<boolean> {
     const why =
-      commandsRefused(job, this.opts.allowedBlenderCmds ?? []) ?? (await pathsStillConfined(job, this.storage));
+      commandsRefused(job, this.opts.allowedBlenderCmds ?? []) ?? (await this.rechecks.why(job));
     if (!why) return true;
     await this.scheduler.setRunnable(job.id, false);
     await this.store.transition(job.id, "failed", {
