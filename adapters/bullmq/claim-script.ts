@@ -49,7 +49,7 @@ end
  * ram KB (-1 unknown), ARGV[6] vram bytes (-1 unknown), ARGV[7] render seconds max (-1 none),
  * ARGV[8] candidates, ARGV[9] frames per claim (0: the job's chunk size), ARGV[10] lease id,
  * ARGV[11] now ms, ARGV[12] now ISO, ARGV[13] lease ms, ARGV[14] scan limit, ARGV[15] frame
- * window, ARGV[16] BullMQ attempts of a frame
+ * window, ARGV[16] BullMQ attempts of a frame, ARGV[17] the first line of the lease's log ("": none)
  * Returns {1, jobId, phase, taskType, frames, indices, attempt, aside, job hash (HGETALL, as it is
  * after the claim: the caller answers with it without reading it again)} or {0, aside}; aside is
  * a list of `jobId|bullId|letter` (d deferred failure, c completed, f failed).
@@ -74,6 +74,7 @@ local leaseMs = tonumber(ARGV[13])
 local scan = tonumber(ARGV[14])
 local window = tonumber(ARGV[15])
 local attempts = tonumber(ARGV[16])
+local firstLog = ARGV[17] or ''
 local aside = {}
 local drop = {}
 
@@ -204,6 +205,7 @@ local function takeFrom(jid, s, before)
   redis.call('HSET', lease, 'id', leaseId, 'job', jid, 'session', sid, 'phase', phase,
     'frames', table.concat(frames, ','), 'indices', table.concat(indices, ','), 'tasktype', s[1],
     'created', nowIso, 'updated', nowIso, 'leasems', leaseMs, 'state', 'active', 'attempt', attempt)
+  if firstLog ~= '' then redis.call('SET', lease .. ':log', firstLog) end
   redis.call('SADD', KEYS[6], leaseId)
   redis.call('ZADD', root .. ':job:' .. jid .. ':leases', nowMs, leaseId)
   local served = redis.call('HINCRBY', KEYS[3], jid, n)

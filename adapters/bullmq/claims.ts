@@ -45,7 +45,7 @@ export class Claims {
     await claimWork.run(
       this.ctx.redis,
       [keys.ready(), keys.runnable(), keys.served(), keys.servedRank(), keys.engaged(), keys.sessionLeases("probe")],
-      [keys.root, "probe", "", "any", -1, -1, -1, 0, 1, "probe", Date.now(), "", 1000, 0, 0, 1],
+      [keys.root, "probe", "", "any", -1, -1, -1, 0, 1, "probe", Date.now(), "", 1000, 0, 0, 1, ""],
     );
   }
 
@@ -83,6 +83,7 @@ export class Claims {
           this.scanLimit,
           this.window,
           this.ctx.opts.taskFailWorkers,
+          req.log ?? "",
         ],
       );
     } catch (err) {

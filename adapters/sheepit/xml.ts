@@ -1,21 +1,14 @@
-import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Context } from "hono";
 import { CacheBody, type ConfigAnswer, type JobRequestAnswer, SpeedtestBody } from "../../contracts/sheepit/index.js";
 import { FarmError } from "../../src/domain/errors.js";
+import { type XmlElement, writeXml } from "./xml-writer.js";
 
 /**
- * SheepIt's XML: answers rendered with fast-xml-parser's builder (attributes escaped, an XML
- * declaration, `text/xml; charset=utf-8`: real clients reject `application/xml`), and the two
- * bodies clients send (`<cache>`, `<speedtest>`) parsed and validated.
+ * SheepIt's XML: answers written by xml-writer.ts (attributes escaped, an XML declaration,
+ * `text/xml; charset=utf-8`: real clients reject `application/xml`), and the two bodies clients
+ * send (`<cache>`, `<speedtest>`) parsed with fast-xml-parser and validated.
  */
-
-const builder = new XMLBuilder({
-  ignoreAttributes: false,
-  attributeNamePrefix: "@_",
-  textNodeName: "#text",
-  suppressEmptyNode: true,
-  format: false,
-});
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -31,12 +24,8 @@ const DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>\n';
 
 type Attrs = Record<string, string | number>;
 
-function attrs(a: Attrs): Record<string, string> {
-  return Object.fromEntries(Object.entries(a).map(([k, v]) => [`@_${k}`, String(v)]));
-}
-
-export function renderXml(root: string, content: Record<string, unknown>): string {
-  return DECLARATION + builder.build({ [root]: content });
+export function renderXml(root: XmlElement): string {
+  return DECLARATION + writeXml(root);
 }
 
 /**
@@ -44,36 +33,34 @@ export function renderXml(root: string, content: Record<string, unknown>): strin
  * client reads it before it looks at the status, and crashes when it is absent.
  */
 export function statusXml(root: string, status: number): string {
-  return renderXml(root, attrs(root === "config" ? { status, publickey: "" } : { status }));
+  return renderXml({ name: root, attrs: root === "config" ? { status, publickey: "" } : { status } });
 }
 
 export function configXml(a: ConfigAnswer): string {
-  const content: Record<string, unknown> = {
-    ...attrs({ status: a.status, publickey: a.publickey }),
-    request: a.requests.map((r) => attrs(r as Attrs)),
-  };
+  const children: XmlElement[] = a.requests.map((r) => ({ name: "request", attrs: r as Attrs }));
   if (a.speedtest && a.speedtest.length > 0) {
-    content.speedtest = { target: a.speedtest.map((url) => attrs({ url })) };
+    children.push({ name: "speedtest", children: a.speedtest.map((url) => ({ name: "target", attrs: { url } })) });
   }
-  return renderXml("config", content);
+  return renderXml({ name: "config", attrs: { status: a.status, publickey: a.publickey }, children });
 }
 
 export function jobRequestXml(a: JobRequestAnswer): string {
-  const content: Record<string, unknown> = attrs({ status: a.status });
-  if (a.stats) content.stats = attrs(a.stats);
+  const children: XmlElement[] = [];
+  if (a.stats) children.push({ name: "stats", attrs: a.stats });
   if (a.job) {
     const { renderer, script, chunks, ...job } = a.job;
-    content.job = {
-      ...attrs(job as Attrs),
-      renderer: attrs(renderer),
-      chunks: { chunk: chunks.map((c) => attrs(c)) },
-      script: { "#text": script },
-    };
+    children.push({
+      name: "job",
+      attrs: job as Attrs,
+      children: [
+        { name: "renderer", attrs: renderer },
+        { name: "chunks", children: chunks.map((c) => ({ name: "chunk", attrs: c })) },
+        { name: "script", text: script },
+      ],
+    });
   }
-  if (a.deleteFiles && a.deleteFiles.length > 0) {
-    content.file = a.deleteFiles.map((md5) => attrs({ md5, action: "delete" }));
-  }
-  return renderXml("jobrequest", content);
+  for (const md5 of a.deleteFiles ?? []) children.push({ name: "file", attrs: { md5, action: "delete" } });
+  return renderXml({ name: "jobrequest", attrs: { status: a.status }, children });
 }
 
 /** An XML answer with the content type real clients require. */

@@ -19,17 +19,23 @@ describe("FolderRendererCatalog", () => {
       path.join(dir, MANIFEST),
       JSON.stringify({ renderers: [{ name: "b", os: "linux", bits: "64bit", file: "b.zip" }, { name: "evil", os: "mac", bits: "64bit", file: "../x.zip" }] }),
     );
-    const catalog = new FolderRendererCatalog(dir);
+    let clock = 1_000_000;
+    const catalog = new FolderRendererCatalog(dir, { now: () => clock });
     const r = await catalog.find("linux", "64bit");
     expect(r).toMatchObject({ name: "b", md5: md5(path.join(dir, "b.zip")), commandline: DEFAULT_COMMANDLINE });
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST), "utf8"));
     expect(manifest.renderers[0].md5).toBe(r?.md5);
     expect(await catalog.find("mac", "64bit")).toBeNull();
     expect(await catalog.find("windows", "64bit")).toBeNull();
-    // A replaced zip gets its new MD5.
+    // A replaced zip gets its new MD5 once the last answer is a second old (not looked at before).
+    const before = r?.md5;
     fs.writeFileSync(path.join(dir, "b.zip"), await zipOf({ "rend.exe": new TextEncoder().encode("#!/bin/sh\necho 2\n") }));
     fs.utimesSync(path.join(dir, "b.zip"), new Date(), new Date(Date.now() + 5000));
+    clock += 999;
+    expect((await catalog.find("linux", "64bit"))?.md5).toBe(before);
+    clock += 1;
     expect((await catalog.find("linux", "64bit"))?.md5).toBe(md5(path.join(dir, "b.zip")));
+    expect(md5(path.join(dir, "b.zip"))).not.toBe(before);
   });
 
   it("adds zips with rend.exe at the root, prefers the default one, rejects others", async () => {

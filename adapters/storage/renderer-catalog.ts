@@ -43,8 +43,21 @@ export const BITS = ["32bit", "64bit"] as const;
  */
 export class FolderRendererCatalog implements RendererCatalog {
   private cache: { mtimeMs: number; entries: Entry[] } | undefined;
+  /** `find` answers per os and bits, until when they stand. */
+  private readonly found = new Map<string, { until: number; renderer: Renderer | null }>();
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly opts: {
+      /**
+       * How long a `find` answer stands before the manifest and the zip are looked at again (two
+       * `stat`s, most of a SheepIt `request_job`'s file-system time): a replaced zip or an edited
+       * manifest is seen within this. 1 s by default; `add` in this process is seen at once.
+       */
+      recheckMs?: number;
+      now?: () => number;
+    } = {},
+  ) {}
 
   private manifestPath(): string {
     return path.join(this.dir, MANIFEST);
@@ -70,6 +83,7 @@ export class FolderRendererCatalog implements RendererCatalog {
     await fsp.writeFile(tmp, `${JSON.stringify({ renderers: entries }, null, 2)}\n`);
     await fsp.rename(tmp, this.manifestPath());
     this.cache = undefined;
+    this.found.clear();
   }
 
   /** The entry as a Renderer, with its MD5 (computed and cached when missing or stale). */
@@ -101,6 +115,17 @@ export class FolderRendererCatalog implements RendererCatalog {
   }
 
   async find(os: string, bits: string): Promise<Renderer | null> {
+    const now = (this.opts.now ?? Date.now)();
+    const key = `${os.toLowerCase()}|${bits.toLowerCase()}`;
+    const known = this.found.get(key);
+    if (known && known.until > now) return known.renderer;
+    const renderer = await this.lookUp(os, bits);
+    if (this.found.size >= 100) this.found.clear();
+    this.found.set(key, { until: now + (this.opts.recheckMs ?? 1_000), renderer });
+    return renderer;
+  }
+
+  private async lookUp(os: string, bits: string): Promise<Renderer | null> {
     const all = await this.entries();
     const fits = all.filter((e) => e.os.toLowerCase() === os.toLowerCase() && e.bits.toLowerCase() === bits.toLowerCase());
     const ordered = [...fits.filter((e) => e.default), ...fits.filter((e) => !e.default).reverse()];

@@ -26,6 +26,8 @@ export interface ClaimRequest {
   /** A number, or `job-chunk` for the chosen job's own chunk size (Flamenco workers). */
   maxFrames: number | "job-chunk";
   leaseMs: number;
+  /** The first line of the lease's log (a Flamenco task's "Task assigned to worker ..."), written with the claim. */
+  log?: string;
 }
 
 /** One claimed run of frames (or a job's video task), held under one lease id. */

@@ -69,12 +69,12 @@ export class NextTask {
         caps: { sessionId: workerId, taskTypes: w.taskTypes, device: "any" },
         maxFrames: "job-chunk",
         leaseMs: this.opts.taskTimeoutMs,
+        log: `${stamp()} Task assigned to worker ${w.nickname} (${w.id})\n`,
       });
       if (!got) return null;
       if (!(await this.jobs.pathsStillSafe(got.job))) got = null;
     }
     if (!got) return null;
-    await this.store.noteTask(got.lease.id, { log: `${stamp()} Task assigned to worker ${w.nickname} (${w.id})\n` });
     return this.assignment(w, got.lease, got.job);
   }
 

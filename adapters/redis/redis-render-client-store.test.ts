@@ -1,0 +1,30 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { createTestRedis, deleteKeysWithPrefix, uniquePrefix } from "../../test/support/redis.js";
+import { Keys } from "./keys.js";
+import { RedisRenderClientStore } from "./redis-render-client-store.js";
+
+const prefix = uniquePrefix("render-clients");
+const redis = createTestRedis();
+const keys = new Keys(prefix);
+const store = new RedisRenderClientStore(redis, keys, 60_000);
+afterAll(async () => {
+  await deleteKeysWithPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+describe("RedisRenderClientStore.recordAssignment", () => {
+  it("keeps a session's newest 100 jobs, the last one at its assignment time, for keepMs after the last", async () => {
+    for (let i = 0; i < 104; i++) await store.recordAssignment("s1", `job-${i}`);
+    await new Promise((r) => setTimeout(r, 5));
+    const before = Date.now();
+    await store.recordAssignment("s1", "newest");
+    const recent = await store.recentJobs("s1", 0, 1_000);
+    expect(recent).toHaveLength(100);
+    expect(recent[0]).toBe("newest");
+    expect(await store.lastAssignment("s1", "newest")).toBeGreaterThanOrEqual(before);
+    expect(await store.recentJobs("s1", before, 1_000)).toEqual(["newest"]);
+    const ttl = await redis.pttl(keys.sheepitSessionJobs("s1"));
+    expect(ttl).toBeGreaterThan(55_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+});
