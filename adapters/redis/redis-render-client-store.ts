@@ -77,7 +77,11 @@ export class RedisRenderClientStore implements RenderClientStore {
   }
 
   async recordAssignment(sessionId: string, jobId: string): Promise<void> {
-    await recordAssignmentScript.run(this.redis, [this.keys.sheepitSessionJobs(sessionId)], [Date.now(), jobId, this.keepMs]);
+    await recordAssignmentScript.run(
+      this.redis,
+      [this.keys.sheepitSessionJobs(sessionId)],
+      [Date.now(), jobId, this.keepMs],
+    );
   }
 
   async lastAssignment(sessionId: string, jobId: string): Promise<number | null> {

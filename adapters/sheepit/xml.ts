@@ -2,7 +2,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Context } from "hono";
 import { CacheBody, type ConfigAnswer, type JobRequestAnswer, SpeedtestBody } from "../../contracts/sheepit/index.js";
 import { FarmError } from "../../src/domain/errors.js";
-import { type XmlElement, writeXml } from "./xml-writer.js";
+import { writeXml, type XmlElement } from "./xml-writer.js";
 
 /**
  * SheepIt's XML: answers written by xml-writer.ts (attributes escaped, an XML declaration,

@@ -8,8 +8,8 @@ import { finalStatuses, rollUpStatus, runnableStatuses } from "./job.js";
 import type { JobListFilter, JobStore } from "./job-store.js";
 import { compileJob, findJobType, SIMPLE_BLENDER_RENDER, validateSettings } from "./job-types.js";
 import { finalMoveOf, MoveToFinal, type OutputMover } from "./move-to-final.js";
-import { PathRechecks } from "./path-rechecks.js";
 import type { OutputClaims } from "./output-claims.js";
+import { PathRechecks } from "./path-rechecks.js";
 import {
   checkSettingsAfterPaths,
   checkSettingsBeforePaths,
@@ -316,8 +316,7 @@ export class JobService {
    * for a second per job (PathRechecks).
    */
   async pathsStillSafe(job: Job): Promise<boolean> {
-    const why =
-      commandsRefused(job, this.opts.allowedBlenderCmds ?? []) ?? (await this.rechecks.why(job));
+    const why = commandsRefused(job, this.opts.allowedBlenderCmds ?? []) ?? (await this.rechecks.why(job));
     if (!why) return true;
     await this.scheduler.setRunnable(job.id, false);
     await this.store.transition(job.id, "failed", {

@@ -66,10 +66,11 @@ export async function claimOutput(
  */
 export async function pathsStillConfined(job: Job, storage: FarmStorage): Promise<string | null> {
   if (job.type !== SIMPLE_BLENDER_RENDER) return null;
-  const why = (p: Promise<unknown>) => p.then(
-    () => null,
-    (err: Error) => err.message,
-  );
+  const why = (p: Promise<unknown>) =>
+    p.then(
+      () => null,
+      (err: Error) => err.message,
+    );
   // Both at once: one wait for the file system instead of two.
   const [blend, output] = await Promise.all([
     why(storage.real(String(job.settings.filepath), "settings.filepath")),
