@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { connectRedis } from "../adapters/redis/connection.js";
 import { loadConfig } from "../src/app/config.js";
 import { createFarm } from "../src/app/farm.js";
-import { createLogger } from "../src/app/logger.js";
+import { batchedStdout, createLogger } from "../src/app/logger.js";
 import { createHttpApp } from "../src/app/server.js";
 import { startSweeper } from "../src/app/sweeper.js";
 
@@ -100,7 +100,7 @@ function routeKey(req: Request): string {
 
 async function child(): Promise<void> {
   const config = loadConfig(process.env);
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, batchedStdout());
   const redis = connectRedis(config.REDIS_URL as string, "bellwether-bench-gateway");
   const farm = createFarm(config, redis, logger);
   const app = createHttpApp(farm);

@@ -6,7 +6,7 @@ import { advertisedUrls } from "./advertised-urls.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createFarm } from "./farm.js";
 import { RedisServerMissingError } from "./local-redis.js";
-import { createLogger } from "./logger.js";
+import { batchedStdout, createLogger } from "./logger.js";
 import { openRedis } from "./runtime.js";
 import { createHttpApp } from "./server.js";
 import { startSweeper } from "./sweeper.js";
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, batchedStdout());
   fs.mkdirSync(config.dataDir, { recursive: true });
 
   let handle: Awaited<ReturnType<typeof openRedis>>;
