@@ -59,7 +59,8 @@ describe("Redis round trips of a request", () => {
 });
 
 // Measured: 3 (the session read with its touch; the worker's request, held leases and sleep
-// schedule together; the claim, which writes the task log's first line) and 5 (session; user, held
-// leases and finished archives together; farm figures with the claim; the validation secret; the
-// assignment record). Before: 6 and 7.
-const ROUND_TRIPS = { flamenco: 3, sheepit: 5 };
+// schedule together; the claim, which writes the task log's first line) and 4 (session; user, held
+// leases and cached archives' jobs together; those jobs' records; the claim with the farm
+// figures; the record of the session's job is written at most once a minute, AssignmentRecords).
+// Before: 6 and 7.
+const ROUND_TRIPS = { flamenco: 3, sheepit: 4 };

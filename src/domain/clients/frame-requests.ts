@@ -2,6 +2,7 @@ import type { Job } from "../jobs/job.js";
 import { finalStatuses } from "../jobs/job.js";
 import { SIMPLE_BLENDER_RENDER } from "../jobs/job-types.js";
 import type { Capabilities, Lease } from "../scheduling/capabilities.js";
+import { AssignmentRecords } from "./assignment-records.js";
 import { blenderScript } from "./blender-script.js";
 import { reason } from "./client-errors.js";
 import type { ClientSessions } from "./client-sessions.js";
@@ -60,12 +61,17 @@ export interface FrameAnswer {
  * session's capabilities), with its archive, renderer and signed validation URL.
  */
 export class FrameRequests {
+  private readonly assignments: AssignmentRecords;
+
   constructor(
     private readonly d: RenderClientDeps,
     private readonly opts: RenderClientOptions,
     private readonly clientSessions: ClientSessions,
     private readonly farmStats: FarmStatsCache,
-  ) {}
+  ) {
+    // A tenth of the archive access time, at most a minute: access ends at most that much early.
+    this.assignments = new AssignmentRecords(d.state, Math.min(60_000, opts.archiveAccessMs / 10));
+  }
 
   /**
    * A frame for the session (null when nothing fits), with the farm's figures and the cached
@@ -132,7 +138,7 @@ export class FrameRequests {
         await this.d.scheduler.release(lease.id, s.id);
         return { frame: null, stats, deleteArchives };
       }
-      await this.d.state.recordAssignment(s.id, job.id);
+      await this.assignments.record(s.id, job.id);
       const useGpu = caps.device === "gpu" || (caps.device === "any" && job.needs.device !== "cpu");
       const frameText = padFrame(frame);
       const token = signFrameToken(await this.d.state.secret(), {

@@ -1,0 +1,33 @@
+import type { RenderClientStore } from "./ports.js";
+
+/**
+ * The record of which jobs a session was given frames of (what lets it download their archives
+ * and chunks, and keep them alive, for ARCHIVE access time: an hour or more), written at most once
+ * per `everyMs` per session and job by this process. A client asks for frames of the same job
+ * again and again; writing the record each time cost a round trip of every `request_job` for a
+ * time that is read against a window 60 times as long.
+ */
+export class AssignmentRecords {
+  private readonly written = new Map<string, number>();
+
+  constructor(
+    private readonly store: Pick<RenderClientStore, "recordAssignment">,
+    private readonly everyMs: number,
+    private readonly max = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async record(sessionId: string, jobId: string): Promise<void> {
+    const key = `${sessionId}\0${jobId}`;
+    const t = this.now();
+    const last = this.written.get(key);
+    if (last !== undefined && t - last < this.everyMs) return;
+    await this.store.recordAssignment(sessionId, jobId);
+    this.written.delete(key);
+    if (this.written.size >= this.max) {
+      const oldest = this.written.keys().next().value;
+      if (oldest !== undefined) this.written.delete(oldest);
+    }
+    this.written.set(key, t);
+  }
+}
