@@ -12,8 +12,8 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-describe("RedisRenderClientStore.recordAssignment", () => {
-  it("keeps a session's newest 100 jobs, the last one at its assignment time, for keepMs after the last", async () => {
+describe("RedisRenderClientStore", () => {
+  it("recordAssignment: keeps a session's newest 100 jobs, the last one at its assignment time, for keepMs after the last", async () => {
     for (let i = 0; i < 104; i++) await store.recordAssignment("s1", `job-${i}`);
     await new Promise((r) => setTimeout(r, 5));
     const before = Date.now();
@@ -26,5 +26,18 @@ describe("RedisRenderClientStore.recordAssignment", () => {
     const ttl = await redis.pttl(keys.sheepitSessionJobs("s1"));
     expect(ttl).toBeGreaterThan(55_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it("archiveJobs: the job behind each md5 with its status, null status for a job gone, null for an unknown md5", async () => {
+    const record = { key: "k", md5: "a".repeat(32), size: 1, blendPath: "s.blend" };
+    await store.setJobArchive("live", record);
+    await store.setJobArchive("gone", { ...record, md5: "b".repeat(32) });
+    await redis.hset(keys.job("live"), "status", "active");
+    expect(await store.archiveJobs(["a".repeat(32), "c".repeat(32), "b".repeat(32)])).toEqual([
+      { jobId: "live", status: "active" },
+      null,
+      { jobId: "gone", status: null },
+    ]);
+    expect(await store.archiveJobs([])).toEqual([]);
   });
 });

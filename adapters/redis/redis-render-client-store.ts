@@ -50,6 +50,26 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`,
 );
 
+/**
+ * archive-jobs: the job behind each archive md5 with its status, in one call (was the md5 map,
+ * then each job's record: two round trips one after the other on every `request_job` of a client
+ * holding archives). KEYS[1] md5 -> job id. ARGV[1] the key root, ARGV[2..] md5s. Answers per md5
+ * `""` (unknown) or `<job id>|<status>` (status empty when the job is gone).
+ */
+const archiveJobsScript = new LuaScript(
+  "archive-jobs",
+  `local out = {}
+for i = 2, #ARGV do
+  local jid = redis.call('HGET', KEYS[1], ARGV[i])
+  if jid then
+    out[i - 1] = jid .. '|' .. (redis.call('HGET', ARGV[1] .. ':job:' .. jid, 'status') or '')
+  else
+    out[i - 1] = ''
+  end
+end
+return out`,
+);
+
 type ArchiveRecord = Omit<JobArchive, "file" | "password" | "chunks"> & { key: string };
 
 /** What the farm keeps about render-client sessions, in Redis beside the scheduler's state. */
@@ -171,9 +191,19 @@ export class RedisRenderClientStore implements RenderClientStore {
       .exec();
   }
 
-  async jobsOfArchives(md5s: string[]): Promise<Array<string | null>> {
+  async archiveJobs(md5s: string[]): Promise<Array<{ jobId: string; status: string | null } | null>> {
     if (md5s.length === 0) return [];
-    return this.redis.hmget(this.keys.sheepitArchiveMd5s(), ...md5s);
+    const raw = await archiveJobsScript.run<string[]>(
+      this.redis,
+      [this.keys.sheepitArchiveMd5s()],
+      [this.keys.root, ...md5s],
+    );
+    return raw.map((v) => {
+      if (!v) return null;
+      const bar = v.indexOf("|");
+      const status = v.slice(bar + 1);
+      return { jobId: v.slice(0, bar), status: status === "" ? null : status };
+    });
   }
 
   async frameState(jobId: string, index: number) {

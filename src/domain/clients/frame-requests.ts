@@ -1,4 +1,4 @@
-import type { Job } from "../jobs/job.js";
+import type { Job, JobStatus } from "../jobs/job.js";
 import { finalStatuses } from "../jobs/job.js";
 import { SIMPLE_BLENDER_RENDER } from "../jobs/job-types.js";
 import type { Capabilities, Lease } from "../scheduling/capabilities.js";
@@ -174,13 +174,12 @@ export class FrameRequests {
   private async finishedArchives(md5s: string[]): Promise<string[]> {
     const wanted = [...new Set(md5s.map((m) => m.toLowerCase()))].slice(0, 1000);
     if (wanted.length === 0) return [];
-    const jobIds = await this.d.state.jobsOfArchives(wanted);
-    // The job records are read together (one round trip on the wire), not one after the other.
-    const jobs = await Promise.all(jobIds.map((id) => (id ? this.d.jobStore.get(id) : undefined)));
+    // The jobs and their statuses in one read.
+    const jobs = await this.d.state.archiveJobs(wanted);
     return wanted.filter((_, i) => {
-      if (!jobIds[i]) return false;
       const job = jobs[i];
-      return !job || finalStatuses.has(job.status) || job.status === "archived";
+      if (!job) return false;
+      return job.status === null || finalStatuses.has(job.status as JobStatus) || job.status === "archived";
     });
   }
 }

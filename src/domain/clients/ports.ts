@@ -112,8 +112,8 @@ export interface RenderClientStore {
   /** The job's archive record, as last built. */
   jobArchive(jobId: string): Promise<(Omit<JobArchive, "file" | "password" | "chunks"> & { key: string }) | null>;
   setJobArchive(jobId: string, a: Omit<JobArchive, "file" | "password" | "chunks"> & { key: string }): Promise<void>;
-  /** Job ids behind archive md5s (null where unknown). */
-  jobsOfArchives(md5s: string[]): Promise<Array<string | null>>;
+  /** The job behind each archive md5 (null where unknown) with its status (null when the job is gone). */
+  archiveJobs(md5s: string[]): Promise<Array<{ jobId: string; status: string | null } | null>>;
   /** The frame's state letter in the scheduler's bookkeeping (`a`, `c`, `s`, `f`, `q`) with its holder. */
   frameState(jobId: string, index: number): Promise<{ state: string; sessionId: string; leaseId: string } | null>;
   /** What the scheduler currently knows the job needs. */
