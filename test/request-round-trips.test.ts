@@ -61,6 +61,6 @@ describe("Redis round trips of a request", () => {
 // Measured: 3 (the session read with its touch; the worker's request, held leases and sleep
 // schedule together; the claim, which writes the task log's first line) and 4 (session; user, held
 // leases and cached archives' jobs together; those jobs' records; the claim with the farm
-// figures; the record of the session's job is written at most once a minute, AssignmentRecords).
+// figures; the record of the session's job is written at most once per tenth of the archive access time, AssignmentRecords).
 // Before: 6 and 7.
 const ROUND_TRIPS = { flamenco: 3, sheepit: 4 };

@@ -3,9 +3,10 @@ import type { RenderClientStore } from "./ports.js";
 /**
  * The record of which jobs a session was given frames of (what lets it download their archives
  * and chunks, and keep them alive, for ARCHIVE access time: an hour or more), written at most once
- * per `everyMs` per session and job by this process. A client asks for frames of the same job
- * again and again; writing the record each time cost a round trip of every `request_job` for a
- * time that is read against a window 60 times as long.
+ * per `everyMs` per session and job by this process (a tenth of that window: access ends at most
+ * that much early after the last frame). A client asks for frames of the same job again and
+ * again, every few minutes for real renders; writing the record each time cost a round trip of
+ * every `request_job` for a time that is read against a window ten times as long.
  */
 export class AssignmentRecords {
   private readonly written = new Map<string, number>();

@@ -69,8 +69,9 @@ export class FrameRequests {
     private readonly clientSessions: ClientSessions,
     private readonly farmStats: FarmStatsCache,
   ) {
-    // A tenth of the archive access time, at most a minute: access ends at most that much early.
-    this.assignments = new AssignmentRecords(d.state, Math.min(60_000, opts.archiveAccessMs / 10));
+    // A tenth of the archive access time (6 minutes of the default hour): access to a job's
+    // archive ends at most that much early after its last frame.
+    this.assignments = new AssignmentRecords(d.state, opts.archiveAccessMs / 10);
   }
 
   /**
