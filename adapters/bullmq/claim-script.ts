@@ -209,14 +209,25 @@ local function takeFrom(jid, s, before)
   redis.call('SADD', KEYS[6], leaseId)
   redis.call('ZADD', root .. ':job:' .. jid .. ':leases', nowMs, leaseId)
   local served = redis.call('HINCRBY', KEYS[3], jid, n)
-  if redis.call('ZSCORE', KEYS[4], jid) then redis.call('ZINCRBY', KEYS[4], n, jid) end
+  -- XX: only where the job already is (one call each, not a look and then a write).
+  redis.call('ZADD', KEYS[4], 'XX', 'INCR', n, jid)
   local prio = redis.call('ZSCORE', KEYS[2], jid)
-  if prio and redis.call('ZSCORE', KEYS[1], jid) then redis.call('ZADD', KEYS[1], readyScore(prio, served), jid) end
+  if prio then redis.call('ZADD', KEYS[1], 'XX', readyScore(prio, served), jid) end
   redis.call('ZADD', KEYS[5], nowMs, jid)
   redis.call('HSET', root .. ':sched:' .. jid, 'lastclaim', nowMs)
-  local status = redis.call('HGET', job, 'status')
-  if status == 'queued' or status == 'requeued' then redis.call('HSET', job, 'status', 'active', 'updated', nowIso) end
-  return {1, jid, phase, s[1], table.concat(frames, ','), table.concat(indices, ','), attempt, redis.call('HGETALL', job)}
+  -- The job's record is answered; its status is read from it (a queued job's first claim
+  -- makes it active and reads it again).
+  local rec = redis.call('HGETALL', job)
+  for k = 1, #rec, 2 do
+    if rec[k] == 'status' then
+      if rec[k + 1] == 'queued' or rec[k + 1] == 'requeued' then
+        redis.call('HSET', job, 'status', 'active', 'updated', nowIso)
+        rec = redis.call('HGETALL', job)
+      end
+      break
+    end
+  end
+  return {1, jid, phase, s[1], table.concat(frames, ','), table.concat(indices, ','), attempt, rec}
 end
 
 local result = nil

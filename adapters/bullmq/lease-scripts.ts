@@ -83,7 +83,8 @@ else
     end
   end
 end
-local before = tonumber(redis.call('HGET', KEYS[1], 'completed') or '0')
+local counts = redis.call('HMGET', KEYS[1], 'completed', 'total', 'failed')
+local before = tonumber(counts[1] or '0')
 local completed = before
 if newly > 0 then completed = redis.call('HINCRBY', KEYS[1], 'completed', newly) end
 if ARGV[3] == 'video' and #accepted > 0 then
@@ -93,12 +94,13 @@ end
 if #accepted > 0 then redis.call('HSET', KEYS[1], 'updated', ARGV[4]) end
 local whole = ARGV[8] == '1'
 if ARGV[7] == 'late' then whole = false end
-if (whole or (ARGV[3] == 'video' and #accepted > 0)) and redis.call('HGET', KEYS[3], 'state') == 'active' then
+-- In mode lease the lease was found active above, and nothing here changed it.
+if (whole or (ARGV[3] == 'video' and #accepted > 0)) and (ARGV[7] == 'lease' or redis.call('HGET', KEYS[3], 'state') == 'active') then
   redis.call('HSET', KEYS[3], 'state', 'completed', 'updated', ARGV[4])
   redis.call('SREM', KEYS[4], ARGV[2])
 end
-local total = tonumber(redis.call('HGET', KEYS[1], 'total') or '0')
-local failed = tonumber(redis.call('HGET', KEYS[1], 'failed') or '0')
+local total = tonumber(counts[2] or '0')
+local failed = tonumber(counts[3] or '0')
 local just = 0
 if before < total and completed >= total then just = 1 end
 return {newly, completed, failed, total, just, table.concat(accepted, ','), redis.call('HGETALL', KEYS[1])}
