@@ -78,15 +78,17 @@ local firstLog = ARGV[17] or ''
 local aside = {}
 local drop = {}
 
--- Frames in line, counting those not materialised yet (as 1 when the line itself is empty).
+-- Frames in line, counting those not materialised yet (as 1 when the line itself is empty);
+-- second, the length of the wait list (frames are prioritized: it is mostly empty).
 local function inLine(jid)
   local q = root .. ':job-' .. jid .. ':'
-  local n = redis.call('LLEN', q .. 'wait') + redis.call('ZCARD', q .. 'prioritized')
-  if n > 0 then return n end
+  local w = redis.call('LLEN', q .. 'wait')
+  local n = w + redis.call('ZCARD', q .. 'prioritized')
+  if n > 0 then return n, w end
   local h = redis.call('HMGET', root .. ':sched:' .. jid, 'enq', 'total')
   local enq, total = tonumber(h[1] or ''), tonumber(h[2] or '')
-  if enq ~= nil and total ~= nil and enq < total then return 1 end
-  return 0
+  if enq ~= nil and total ~= nil and enq < total then return 1, 0 end
+  return 0, 0
 end
 
 local function eligible(jid)
@@ -107,7 +109,7 @@ local function lock(q, id, token, ms)
   redis.call('HINCRBY', q .. id, 'ats', 1)
 end
 
-local function takeFrom(jid, s, before)
+local function takeFrom(jid, s, before, waiting)
   local q = root .. ':job-' .. jid .. ':'
   local phase = s[6] or 'render'
   local failedList = redis.call('SMEMBERS', root .. ':sched:' .. jid .. ':sfail:' .. sid)
@@ -119,11 +121,17 @@ local function takeFrom(jid, s, before)
   if phase == 'video' then want = 1 else topUp(root, jid, want, window, attempts, nowMs) end
   local states = root .. ':job:' .. jid .. ':frames'
   local got = {}
+  -- The wait list is not asked again once it was empty (a top-up adds to prioritized only).
+  local waitEmpty = waiting == 0
   for n = 1, want do
-    local id = redis.call('RPOPLPUSH', q .. 'wait', q .. 'active')
-    while id and string.sub(id, 1, 2) == '0:' do
-      redis.call('LREM', q .. 'active', 1, id)
+    local id = false
+    if not waitEmpty then
       id = redis.call('RPOPLPUSH', q .. 'wait', q .. 'active')
+      while id and string.sub(id, 1, 2) == '0:' do
+        redis.call('LREM', q .. 'active', 1, id)
+        id = redis.call('RPOPLPUSH', q .. 'wait', q .. 'active')
+      end
+      if not id then waitEmpty = true end
     end
     local from = 'w'
     if not id then
@@ -239,12 +247,12 @@ while result == nil and examined < scan and tried < candidates do
     examined = examined + 1
     local s = eligible(jid)
     if s then
-      local before = inLine(jid)
+      local before, waiting = inLine(jid)
       if before == 0 then
         table.insert(drop, jid)
       else
         tried = tried + 1
-        result = takeFrom(jid, s, before)
+        result = takeFrom(jid, s, before, waiting)
         if result then break end
       end
     end
