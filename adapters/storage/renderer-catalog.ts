@@ -6,6 +6,7 @@ import { BlobReader, configure, ZipReader } from "@zip.js/zip.js";
 import { z } from "zod";
 import type { Renderer, RendererCatalog } from "../../src/domain/clients/ports.js";
 import { FarmError, invalid } from "../../src/domain/errors.js";
+import { ExpiringMap } from "../../src/domain/expiring-map.js";
 import { isInside } from "./storage-root.js";
 
 configure({ useWebWorkers: false });
@@ -41,22 +42,21 @@ export const BITS = ["32bit", "64bit"] as const;
  * is computed once and written back to the manifest with the size and mtime it belongs to (a
  * replaced zip gets a new one). The manifest is re-read when it changes on disk.
  */
+/** How long a renderer lookup stands (see `found`). */
+const FIND_STANDS_MS = 1_000;
+
 export class FolderRendererCatalog implements RendererCatalog {
   private cache: { mtimeMs: number; entries: Entry[] } | undefined;
-  /** `find` answers per os and bits, until when they stand. */
-  private readonly found = new Map<string, { until: number; renderer: Renderer | null }>();
+  /**
+   * `find` answers per os and bits, each standing FIND_STANDS_MS before the manifest and the zip
+   * are looked at again (two `stat`s, most of a SheepIt `request_job`'s file-system time): a
+   * replaced zip or an edited manifest is seen within that; `add` in this process at once.
+   */
+  private readonly found = new ExpiringMap<Renderer | null>(100);
 
   constructor(
     readonly dir: string,
-    private readonly opts: {
-      /**
-       * How long a `find` answer stands before the manifest and the zip are looked at again (two
-       * `stat`s, most of a SheepIt `request_job`'s file-system time): a replaced zip or an edited
-       * manifest is seen within this. 1 s by default; `add` in this process is seen at once.
-       */
-      recheckMs?: number;
-      now?: () => number;
-    } = {},
+    private readonly opts: { now?: () => number } = {},
   ) {}
 
   private manifestPath(): string {
@@ -117,11 +117,10 @@ export class FolderRendererCatalog implements RendererCatalog {
   async find(os: string, bits: string): Promise<Renderer | null> {
     const now = (this.opts.now ?? Date.now)();
     const key = `${os.toLowerCase()}|${bits.toLowerCase()}`;
-    const known = this.found.get(key);
-    if (known && known.until > now) return known.renderer;
+    const known = this.found.get(key, now);
+    if (known !== undefined) return known;
     const renderer = await this.lookUp(os, bits);
-    if (this.found.size >= 100) this.found.clear();
-    this.found.set(key, { until: now + (this.opts.recheckMs ?? 1_000), renderer });
+    this.found.set(key, renderer, now + FIND_STANDS_MS);
     return renderer;
   }
 

@@ -1,3 +1,4 @@
+import { ExpiringMap } from "../expiring-map.js";
 import type { RenderClientStore } from "./ports.js";
 
 /**
@@ -9,26 +10,22 @@ import type { RenderClientStore } from "./ports.js";
  * every `request_job` for a time that is read against a window ten times as long.
  */
 export class AssignmentRecords {
-  private readonly written = new Map<string, number>();
+  private readonly written: ExpiringMap<true>;
 
   constructor(
     private readonly store: Pick<RenderClientStore, "recordAssignment">,
     private readonly everyMs: number,
-    private readonly max = 10_000,
+    max = 10_000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.written = new ExpiringMap(max);
+  }
 
   async record(sessionId: string, jobId: string): Promise<void> {
     const key = `${sessionId}\0${jobId}`;
     const t = this.now();
-    const last = this.written.get(key);
-    if (last !== undefined && t - last < this.everyMs) return;
+    if (this.written.get(key, t)) return;
     await this.store.recordAssignment(sessionId, jobId);
-    this.written.delete(key);
-    if (this.written.size >= this.max) {
-      const oldest = this.written.keys().next().value;
-      if (oldest !== undefined) this.written.delete(oldest);
-    }
-    this.written.set(key, t);
+    this.written.set(key, true, t + this.everyMs);
   }
 }

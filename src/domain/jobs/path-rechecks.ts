@@ -1,3 +1,4 @@
+import { ExpiringMap } from "../expiring-map.js";
 import type { FarmStorage } from "../storage.js";
 import type { Job } from "./job.js";
 import { pathsStillConfined } from "./submit-checks.js";
@@ -12,29 +13,23 @@ import { pathsStillConfined } from "./submit-checks.js";
  * folder then leads).
  */
 export class PathRechecks {
-  private readonly passed = new Map<string, number>();
+  private readonly passed: ExpiringMap<true>;
 
   constructor(
     private readonly storage: FarmStorage,
     private readonly ttlMs = 1_000,
-    private readonly max = 1_000,
+    max = 1_000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.passed = new ExpiringMap(max);
+  }
 
   /** Why the job's paths are no longer safe, or null. */
   async why(job: Job): Promise<string | null> {
     const key = `${job.id}\0${String(job.settings.filepath)}\0${String(job.settings.render_output)}`;
-    const until = this.passed.get(key);
-    if (until !== undefined && until > this.now()) return null;
-    this.passed.delete(key);
+    if (this.passed.get(key, this.now())) return null;
     const why = await pathsStillConfined(job, this.storage);
-    if (why === null) {
-      if (this.passed.size >= this.max) {
-        const oldest = this.passed.keys().next().value;
-        if (oldest !== undefined) this.passed.delete(oldest);
-      }
-      this.passed.set(key, this.now() + this.ttlMs);
-    }
+    if (why === null) this.passed.set(key, true, this.now() + this.ttlMs);
     return why;
   }
 }
