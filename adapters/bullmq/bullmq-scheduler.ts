@@ -86,6 +86,7 @@ export class BullmqScheduler implements Scheduler {
    * the others as they go (frame-fill.ts, frame-window-script.ts).
    */
   enqueueJob(job: Job, frames: FrameList): Promise<void> {
+    this.ctx.jobRecords.remember(job);
     return this.fill.enqueue(job, frames);
   }
 
@@ -185,6 +186,7 @@ export class BullmqScheduler implements Scheduler {
   }
 
   removeJob(jobId: string): Promise<void> {
+    this.ctx.jobRecords.forget(jobId);
     return this.removal.removeJob(jobId);
   }
 

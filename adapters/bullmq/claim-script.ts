@@ -1,17 +1,7 @@
+import { JOB_LIVE_FIELDS_LUA } from "../redis/job-records.js";
 import { LuaScript } from "../redis/lua-script.js";
 import { TOP_UP } from "./frame-window-script.js";
-
-/**
- * Score of a job in the ready index: higher priority first, then fewest frames served (fair
- * share), then job id (Redis orders equal scores by member). Priorities are 0..1,000,000.
- */
-export const READY_SCORE = `
-local function readyScore(prio, served)
-  local p = math.max(0, math.min(1000000, tonumber(prio) or 0))
-  local s = math.max(0, math.min(4294967295, tonumber(served) or 0))
-  return (1000000 - p) * 4294967296 + s
-end
-`;
+import { READY_SCORE } from "./ready-index-scripts.js";
 
 /**
  * claimWork: one whole claim, atomically: picks the job (priority, fair share, capabilities,
@@ -50,9 +40,17 @@ end
  * ARGV[8] candidates, ARGV[9] frames per claim (0: the job's chunk size), ARGV[10] lease id,
  * ARGV[11] now ms, ARGV[12] now ISO, ARGV[13] lease ms, ARGV[14] scan limit, ARGV[15] frame
  * window, ARGV[16] BullMQ attempts of a frame, ARGV[17] the first line of the lease's log ("": none)
- * Returns {1, jobId, phase, taskType, frames, indices, attempt, aside, job hash (HGETALL, as it is
- * after the claim: the caller answers with it without reading it again)} or {0, aside}; aside is
- * a list of `jobId|bullId|letter` (d deferred failure, c completed, f failed).
+ * Returns {1, jobId, phase, taskType, frames, indices, attempt, aside, the job's live fields as
+ * they are after the claim (HMGET of JOB_LIVE_FIELDS: the caller answers with them and the job's
+ * fixed fields it remembers, adapters/redis/job-records.ts)} or {0, aside}; aside is a list of
+ * `jobId|bullId|letter` (d deferred failure, c completed, f failed).
+ *
+ * What a call costs inside Redis is mostly per `redis.call` (about as much again as the command
+ * itself), so the script makes as few as it can: the job's scheduling fields are read once for
+ * the eligibility check, the line count and the top-up; the frame's `ats` is read with its data
+ * and written with `processedOn`; the sweep's marks are written at most once a second per job.
+ * Numbers are passed to Redis as strings (Redis 7.0 formats a Lua number with `%.17g`, the most
+ * expensive step of a call with numeric arguments).
  */
 export const claimWork = new LuaScript(
   "claimWork",
@@ -69,30 +67,42 @@ local candidates = tonumber(ARGV[8])
 local perClaim = tonumber(ARGV[9])
 local leaseId = ARGV[10]
 local nowMs = tonumber(ARGV[11])
+-- Numbers go to Redis as the strings they came in as (Redis 7.0 formats a Lua number with %.17g).
+local nowStr = ARGV[11]
 local nowIso = ARGV[12]
-local leaseMs = tonumber(ARGV[13])
+local leaseMs = ARGV[13]
 local scan = tonumber(ARGV[14])
 local window = tonumber(ARGV[15])
-local attempts = tonumber(ARGV[16])
+local bullAttempts = ARGV[16]
 local firstLog = ARGV[17] or ''
 local aside = {}
 local drop = {}
+local function int(n) return string.format('%d', n) end
 
 -- Frames in line, counting those not materialised yet (as 1 when the line itself is empty);
--- second, the length of the wait list (frames are prioritized: it is mostly empty).
-local function inLine(jid)
+-- second, the length of the wait list (frames are prioritized: it is mostly empty); third, the
+-- frames materialised in line. \`s\` is the job's scheduling fields as eligible() read them, or nil.
+local function inLine(jid, s)
   local q = root .. ':job-' .. jid .. ':'
   local w = redis.call('LLEN', q .. 'wait')
   local n = w + redis.call('ZCARD', q .. 'prioritized')
-  if n > 0 then return n, w end
-  local h = redis.call('HMGET', root .. ':sched:' .. jid, 'enq', 'total')
-  local enq, total = tonumber(h[1] or ''), tonumber(h[2] or '')
-  if enq ~= nil and total ~= nil and enq < total then return 1, 0 end
-  return 0, 0
+  if n > 0 then return n, w, n end
+  local enq, total
+  if s then
+    enq, total = tonumber(s[7] or ''), tonumber(s[8] or '')
+  else
+    local h = redis.call('HMGET', root .. ':sched:' .. jid, 'enq', 'total')
+    enq, total = tonumber(h[1] or ''), tonumber(h[2] or '')
+  end
+  if enq ~= nil and total ~= nil and enq < total then return 1, 0, 0 end
+  return 0, 0, 0
 end
 
+-- The job's scheduling fields when this session may take from it (1..6 what it needs and its
+-- phase, 7..9 the materialisation cursor for topUp, 10 its last claim), else nil.
 local function eligible(jid)
-  local s = redis.call('HMGET', root .. ':sched:' .. jid, 'tasktype', 'device', 'ram', 'vram', 'time', 'phase')
+  local s = redis.call('HMGET', root .. ':sched:' .. jid, 'tasktype', 'device', 'ram', 'vram', 'time', 'phase',
+    'enq', 'total', 'enqrun', 'lastclaim')
   if s[1] == false or types[s[1]] ~= true then return nil end
   if s[2] == 'gpu' and device == 'cpu' then return nil end
   if s[2] == 'cpu' and device == 'gpu' then return nil end
@@ -103,13 +113,13 @@ local function eligible(jid)
   return s
 end
 
-local function lock(q, id, token, ms)
-  redis.call('SET', q .. id .. ':lock', token, 'PX', ms)
-  redis.call('HSET', q .. id, 'processedOn', nowMs)
-  redis.call('HINCRBY', q .. id, 'ats', 1)
+-- BullMQ's prepareJobForProcessing: the lock, processedOn, and ats one up (read with the frame).
+local function lock(q, g, token, ms)
+  redis.call('SET', q .. g.id .. ':lock', token, 'PX', ms)
+  redis.call('HSET', q .. g.id, 'processedOn', nowStr, 'ats', int(g.ats + 1))
 end
 
-local function takeFrom(jid, s, before, waiting)
+local function takeFrom(jid, s, before, waiting, materialised)
   local q = root .. ':job-' .. jid .. ':'
   local phase = s[6] or 'render'
   local failedList = redis.call('SMEMBERS', root .. ':sched:' .. jid .. ':sfail:' .. sid)
@@ -118,7 +128,7 @@ local function takeFrom(jid, s, before, waiting)
   local maxFrames = perClaim
   if maxFrames <= 0 then maxFrames = math.max(1, tonumber(redis.call('HGET', root .. ':job:' .. jid, 'chunk') or '1') or 1) end
   local want = maxFrames + #failedList
-  if phase == 'video' then want = 1 else topUp(root, jid, want, window, attempts, nowMs) end
+  if phase == 'video' then want = 1 else topUp(root, jid, want, window, bullAttempts, nowStr, {s[7], s[8], s[9]}, materialised) end
   local states = root .. ':job:' .. jid .. ':frames'
   local got = {}
   -- The wait list is not asked again once it was empty (a top-up adds to prioritized only).
@@ -144,12 +154,13 @@ local function takeFrom(jid, s, before, waiting)
       from = z[2]
       redis.call('LPUSH', q .. 'active', id)
     end
-    local h = redis.call('HMGET', q .. id, 'data', 'defa')
+    local h = redis.call('HMGET', q .. id, 'data', 'defa', 'ats')
     if h[1] == false then
       redis.call('LREM', q .. 'active', 1, id)
     else
       local d = cjson.decode(h[1])
-      table.insert(got, {id = id, from = from, i = tonumber(d.i) or -1, f = tonumber(d.f) or -1, defa = h[2]})
+      table.insert(got, {id = id, from = from, i = tonumber(d.i) or -1, f = tonumber(d.f) or -1, defa = h[2],
+        ats = tonumber(h[3] or '0') or 0})
     end
   end
   local keep, back = {}, {}
@@ -158,14 +169,16 @@ local function takeFrom(jid, s, before, waiting)
     local letter = nil
     if g.defa then letter = 'd'
     elseif g.id ~= 'video' then
-      local st = redis.call('HGET', states, tostring(g.i))
+      -- A frame's id is 'f' and its index: the index as a string, without formatting a number.
+      g.si = string.sub(g.id, 2)
+      local st = redis.call('HGET', states, g.si)
       if st then
         local c = string.sub(st, 1, 1)
         if c == 'c' or c == 'f' then letter = c end
       end
     end
     if letter then
-      lock(q, g.id, leaseId .. ':x', 60000)
+      lock(q, g, leaseId .. ':x', '60000')
       table.insert(aside, jid .. '|' .. g.id .. '|' .. letter)
     elseif phase == 'video' then
       if g.id == 'video' and #keep == 0 then table.insert(keep, g) else table.insert(back, g) end
@@ -185,15 +198,15 @@ local function takeFrom(jid, s, before, waiting)
   end
   -- Frames were in line before (\`before\`, materialised ones; a top-up only adds): a line
   -- longer than what was taken still has some, no need to look again.
-  if before <= #got - #back and inLine(jid) == 0 then table.insert(drop, jid) end
+  if before <= #got - #back and inLine(jid, nil) == 0 then table.insert(drop, jid) end
   if #keep == 0 then return nil end
 
   local frames, indices = {}, {}
   for _, g in ipairs(keep) do
-    lock(q, g.id, leaseId, leaseMs)
+    lock(q, g, leaseId, leaseMs)
     if phase ~= 'video' then
-      table.insert(frames, g.f)
-      table.insert(indices, g.i)
+      table.insert(frames, int(g.f))
+      table.insert(indices, g.si)
     end
   end
   local lease = root .. ':lease:' .. leaseId
@@ -201,39 +214,41 @@ local function takeFrom(jid, s, before, waiting)
   local attempts = root .. ':job:' .. jid .. ':attempts'
   local attempt = 0
   local n = #indices
+  local active = 'a|' .. sid .. '|' .. leaseId .. '|' .. nowStr
   for _, idx in ipairs(indices) do
-    redis.call('HSET', states, idx, 'a|' .. sid .. '|' .. leaseId .. '|' .. nowMs)
-    attempt = math.max(attempt, redis.call('HINCRBY', attempts, idx, 1))
+    redis.call('HSET', states, idx, active)
+    attempt = math.max(attempt, redis.call('HINCRBY', attempts, idx, '1'))
   end
   if phase == 'video' then
     redis.call('HSET', job, 'videostate', 'active')
-    attempt = redis.call('HINCRBY', attempts, 'video', 1)
+    attempt = redis.call('HINCRBY', attempts, 'video', '1')
     n = 1
   end
   redis.call('HSET', lease, 'id', leaseId, 'job', jid, 'session', sid, 'phase', phase,
     'frames', table.concat(frames, ','), 'indices', table.concat(indices, ','), 'tasktype', s[1],
-    'created', nowIso, 'updated', nowIso, 'leasems', leaseMs, 'state', 'active', 'attempt', attempt)
+    'created', nowIso, 'updated', nowIso, 'leasems', leaseMs, 'state', 'active', 'attempt', int(attempt))
   if firstLog ~= '' then redis.call('SET', lease .. ':log', firstLog) end
   redis.call('SADD', KEYS[6], leaseId)
-  redis.call('ZADD', root .. ':job:' .. jid .. ':leases', nowMs, leaseId)
-  local served = redis.call('HINCRBY', KEYS[3], jid, n)
+  redis.call('ZADD', root .. ':job:' .. jid .. ':leases', nowStr, leaseId)
+  local served = redis.call('HINCRBY', KEYS[3], jid, int(n))
   -- XX: only where the job already is (one call each, not a look and then a write).
-  redis.call('ZADD', KEYS[4], 'XX', 'INCR', n, jid)
+  redis.call('ZADD', KEYS[4], 'XX', 'INCR', int(n), jid)
   local prio = redis.call('ZSCORE', KEYS[2], jid)
-  if prio then redis.call('ZADD', KEYS[1], 'XX', readyScore(prio, served), jid) end
-  redis.call('ZADD', KEYS[5], nowMs, jid)
-  redis.call('HSET', root .. ':sched:' .. jid, 'lastclaim', nowMs)
-  -- The job's record is answered; its status is read from it (a queued job's first claim
-  -- makes it active and reads it again).
-  local rec = redis.call('HGETALL', job)
-  for k = 1, #rec, 2 do
-    if rec[k] == 'status' then
-      if rec[k + 1] == 'queued' or rec[k + 1] == 'requeued' then
-        redis.call('HSET', job, 'status', 'active', 'updated', nowIso)
-        rec = redis.call('HGETALL', job)
-      end
-      break
-    end
+  if prio then redis.call('ZADD', KEYS[1], 'XX', int(readyScore(prio, served)), jid) end
+  -- The sweep's marks (engaged set, last claim), written at most once a second per job: the sweep
+  -- lets a job go only when nothing of it is out and its last claim is ENGAGED_IDLE_MS (60 s) old.
+  local lastClaim = tonumber(s[10] or '0') or 0
+  if lastClaim > nowMs or lastClaim <= nowMs - 1000 then
+    redis.call('ZADD', KEYS[5], nowStr, jid)
+    redis.call('HSET', root .. ':sched:' .. jid, 'lastclaim', nowStr)
+  end
+  -- The job's live fields are answered (the caller has the rest, which never changes); its
+  -- status is read from them (a queued job's first claim makes it active).
+  local rec = redis.call('HMGET', job, ${JOB_LIVE_FIELDS_LUA})
+  if rec[2] == 'queued' or rec[2] == 'requeued' then
+    redis.call('HSET', job, 'status', 'active', 'updated', nowIso)
+    rec[2] = 'active'
+    rec[3] = nowIso
   end
   return {1, jid, phase, s[1], table.concat(frames, ','), table.concat(indices, ','), attempt, rec}
 end
@@ -247,12 +262,12 @@ while result == nil and examined < scan and tried < candidates do
     examined = examined + 1
     local s = eligible(jid)
     if s then
-      local before, waiting = inLine(jid)
+      local before, waiting, materialised = inLine(jid, s)
       if before == 0 then
         table.insert(drop, jid)
       else
         tried = tried + 1
-        result = takeFrom(jid, s, before, waiting)
+        result = takeFrom(jid, s, before, waiting, materialised)
         if result then break end
       end
     end
@@ -262,33 +277,12 @@ while result == nil and examined < scan and tried < candidates do
 end
 for _, jid in ipairs(drop) do
   -- Re-checked: a job that still has frames in line stays (the claim may have given some back).
-  if inLine(jid) == 0 then redis.call('ZREM', KEYS[1], jid) end
+  if inLine(jid, nil) == 0 then redis.call('ZREM', KEYS[1], jid) end
 end
 if result then
   table.insert(result, 8, aside)
   return result
 end
 return {0, aside}
-`,
-);
-
-/**
- * markReady: puts a runnable job (back) in the ready index, at its priority and frames served;
- * called by whatever puts frames in line (enqueue, fill, release, retry, stall, requeue, video).
- * Idempotent; a job that is not runnable is left out.
- *
- * KEYS[1] ready zset, KEYS[2] runnable zset, KEYS[3] served hash
- * ARGV[1] job id
- */
-export const markReady = new LuaScript(
-  "markReady",
-  `${READY_SCORE}
-local prio = redis.call('ZSCORE', KEYS[2], ARGV[1])
-if not prio then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  return 0
-end
-redis.call('ZADD', KEYS[1], readyScore(prio, redis.call('HGET', KEYS[3], ARGV[1])), ARGV[1])
-return 1
 `,
 );

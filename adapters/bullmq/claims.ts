@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ClaimRequest, Lease } from "../../src/domain/scheduling/capabilities.js";
 import type { Claimed } from "../../src/domain/scheduling/scheduler.js";
-import { jobFromReply } from "../redis/redis-job-store.js";
 import { claimWork } from "./claim-script.js";
 import { frameWindowOf } from "./frame-fill.js";
 import type { FrameSettler } from "./frame-settler.js";
@@ -117,6 +116,6 @@ export class Claims {
       attempt: Number(raw[6]),
     };
     this.known.remember(lease);
-    return { lease, job: jobFromReply(raw[8]) };
+    return { lease, job: await this.ctx.jobRecords.fromLive(lease.jobId, raw[8]) };
   }
 }

@@ -1,7 +1,6 @@
 import { Job as BullJob } from "bullmq";
 import type { Job } from "../../src/domain/jobs/job.js";
 import type { CompletionResult, Lease } from "../../src/domain/scheduling/capabilities.js";
-import { jobFromReply } from "../redis/redis-job-store.js";
 import { frameId, targetIndices, VIDEO_ID } from "./frame-ids.js";
 import type { KnownLeases } from "./known-leases.js";
 import type { LeaseReads } from "./lease-reads.js";
@@ -90,7 +89,7 @@ export class Completions {
     const code = Number(res[0]);
     if (code < 0) return { just: false, accepted: [], job: null, notHeld: code === -1 ? "not-found" : "not-yours" };
     return {
-      job: jobFromReply(res[6]),
+      job: await this.ctx.jobRecords.fromLive(lease.jobId, res[6]),
       just: Number(res[4]) === 1,
       accepted: String(res[5] ?? "")
         .split(",")

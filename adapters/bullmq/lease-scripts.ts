@@ -1,3 +1,4 @@
+import { JOB_LIVE_FIELDS_LUA } from "../redis/job-records.js";
 import { LuaScript } from "../redis/lua-script.js";
 
 /**
@@ -27,8 +28,8 @@ import { LuaScript } from "../redis/lua-script.js";
  * ARGV[6] BullMQ key prefix of the job's queue, ARGV[7] mode (lease|late), ARGV[8] 1 when these
  * are all the lease has left, ARGV[9..] indices to complete (none for the video)
  * Returns {newlyCompleted, completed, failed, total, framesJustFinished(0/1), accepted (comma list
- * of indices, or 'video'), the job hash as this left it (HGETALL: the roll-up that follows reads
- * it from here)}; in mode `lease`, {-1} when the lease does not exist and {-2} when it is no longer
+ * of indices, or 'video'), the job's live fields as this left it (HMGET of JOB_LIVE_FIELDS: the
+ * roll-up that follows reads the job from here and the fixed fields the process remembers)}; in mode `lease`, {-1} when the lease does not exist and {-2} when it is no longer
  * active or not the session's (nothing is recorded: the caller had it from memory, not a read).
  */
 export const recordCompletion = new LuaScript(
@@ -49,11 +50,10 @@ end
 -- What BullMQ's moveToFinished does for a frame completed under its lock (removeOnComplete, no
 -- parent, no metrics; the queue's events stream is kept empty, so no event is added to it).
 local function finish(bid)
-  redis.call('DEL', prefix .. bid .. ':lock')
   redis.call('SREM', prefix .. 'stalled', bid)
-  redis.call('LREM', prefix .. 'active', -1, bid)
+  redis.call('LREM', prefix .. 'active', '-1', bid)
   local key = prefix .. bid
-  redis.call('DEL', key, key .. ':logs', key .. ':dependencies', key .. ':processed', key .. ':failed', key .. ':unsuccessful')
+  redis.call('DEL', key .. ':lock', key, key .. ':logs', key .. ':dependencies', key .. ':processed', key .. ':failed', key .. ':unsuccessful')
 end
 if ARGV[7] == 'lease' then
   local held = redis.call('HMGET', KEYS[3], 'state', 'session')
@@ -85,13 +85,14 @@ else
 end
 local counts = redis.call('HMGET', KEYS[1], 'completed', 'total', 'failed')
 local before = tonumber(counts[1] or '0')
-local completed = before
-if newly > 0 then completed = redis.call('HINCRBY', KEYS[1], 'completed', newly) end
+local completed = before + newly
+-- The count and the time in one call (the count was read above, in this same script).
+if newly > 0 then redis.call('HSET', KEYS[1], 'completed', string.format('%d', completed), 'updated', ARGV[4])
+elseif #accepted > 0 then redis.call('HSET', KEYS[1], 'updated', ARGV[4]) end
 if ARGV[3] == 'video' and #accepted > 0 then
   redis.call('HSET', KEYS[1], 'videostate', 'completed')
   redis.call('HSET', KEYS[2], '-1', 'c|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[5])
 end
-if #accepted > 0 then redis.call('HSET', KEYS[1], 'updated', ARGV[4]) end
 local whole = ARGV[8] == '1'
 if ARGV[7] == 'late' then whole = false end
 -- In mode lease the lease was found active above, and nothing here changed it.
@@ -103,7 +104,7 @@ local total = tonumber(counts[2] or '0')
 local failed = tonumber(counts[3] or '0')
 local just = 0
 if before < total and completed >= total then just = 1 end
-return {newly, completed, failed, total, just, table.concat(accepted, ','), redis.call('HGETALL', KEYS[1])}
+return {newly, completed, failed, total, just, table.concat(accepted, ','), redis.call('HMGET', KEYS[1], ${JOB_LIVE_FIELDS_LUA})}
 `,
 );
 

@@ -1,15 +1,18 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../../src/app/logger.js";
+import { JobRecords } from "../redis/job-records.js";
 import type { Keys } from "../redis/keys.js";
 import type { BullmqSchedulerOptions, ProgressListener } from "./bullmq-scheduler-options.js";
-import { markReady } from "./claim-script.js";
 import type { JobQueues } from "./job-queues.js";
+import { markReady } from "./ready-index-scripts.js";
 import { setRunnable } from "./scheduler-scripts.js";
 
 /** What the parts of the BullMQ scheduler share: the connection, keys, settings, queues, listeners. */
 export class SchedulerContext {
   private readonly listeners = new Set<ProgressListener>();
   closing = false;
+  /** Jobs as the claim and completion scripts answer them (their live fields). */
+  readonly jobRecords: JobRecords;
 
   constructor(
     readonly redis: Redis,
@@ -17,7 +20,9 @@ export class SchedulerContext {
     readonly opts: BullmqSchedulerOptions,
     readonly logger: Logger,
     readonly queues: JobQueues,
-  ) {}
+  ) {
+    this.jobRecords = new JobRecords(redis, keys);
+  }
 
   onProgress(listener: ProgressListener): () => void {
     this.listeners.add(listener);

@@ -1,5 +1,5 @@
 import { LuaScript } from "../redis/lua-script.js";
-import { READY_SCORE } from "./claim-script.js";
+import { READY_SCORE } from "./ready-index-scripts.js";
 
 /**
  * The farm's own atomic state changes around BullMQ's. BullMQ owns each frame's place in line and

@@ -55,14 +55,6 @@ export function jobToHash(job: Job, frames: FrameList): Record<string, string> {
   };
 }
 
-/** A job from an HGETALL answered inside a Lua script (a flat list of fields and values). */
-export function jobFromReply(flat: unknown): Job | null {
-  const list = Array.isArray(flat) ? (flat as unknown[]) : [];
-  const h: Record<string, string> = {};
-  for (let k = 0; k + 1 < list.length; k += 2) h[String(list[k])] = String(list[k + 1]);
-  return jobFromHash(h);
-}
-
 export function jobFromHash(h: Record<string, string>): Job | null {
   if (!h.id) return null;
   return {

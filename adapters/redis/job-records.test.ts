@@ -1,0 +1,63 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { CommandCounter } from "../../test/support/command-counter.js";
+import { createTestFarm, exampleJob } from "../../test/support/farm.js";
+import { JOB_LIVE_FIELDS, JobRecords } from "./job-records.js";
+
+const caps = (sessionId: string) => ({ sessionId, taskTypes: ["blender"], device: "any" as const });
+
+describe("JobRecords: the job a claim and a completion answer", () => {
+  const t = createTestFarm("job-records");
+  const other = t.twin();
+  afterAll(async () => {
+    await other.close();
+    await t.close();
+  });
+
+  it("is the whole job as stored, on the process that submitted it and on another one", async () => {
+    const def = exampleJob(t.storageRoot, { frames: "1-3", chunk_size: 1 }, 70);
+    def.metadata = { project: "records", user: "ann" };
+    const submitted = await t.farm.jobs.submit(def);
+    await t.farm.scheduler.filled(submitted.id);
+
+    // Another gateway process has never seen the job: it reads the fixed fields once.
+    const counter = new CommandCounter(other.redis);
+    const first = await counter.count(() =>
+      other.farm.work.claim({ caps: caps("far-1"), maxFrames: 1, leaseMs: 60_000 }),
+    );
+    expect(first.commands).toContain("hmget");
+    const stored = await t.farm.jobs.get(submitted.id);
+    expect(first.value?.job).toEqual(stored);
+    expect(first.value?.job).toMatchObject({ status: "active", priority: 70, metadata: def.metadata });
+    expect(first.value?.job?.settings).toEqual(stored.settings);
+
+    const second = await counter.count(() =>
+      other.farm.work.claim({ caps: caps("far-2"), maxFrames: 1, leaseMs: 60_000 }),
+    );
+    expect(second.commands).not.toContain("hmget");
+    expect(second.value?.job).toEqual(await t.farm.jobs.get(submitted.id));
+
+    // The live fields follow the completion (count, time) on either process.
+    const done = await other.farm.work.complete(second.value?.lease.id as string, "far-2");
+    expect(done.job).toEqual(await t.farm.jobs.get(submitted.id));
+    expect(done.job?.completedFrames).toBe(1);
+    const near = await t.farm.work.claim({ caps: caps("near"), maxFrames: 1, leaseMs: 60_000 });
+    expect(near?.job).toEqual(await t.farm.jobs.get(submitted.id));
+    const last = await t.farm.work.complete(near?.lease.id as string, "near");
+    expect(last.job?.completedFrames).toBe(2);
+    expect(last.job?.name).toBe(def.name);
+  });
+
+  it("is read from the live fields and the stored fixed ones; no job once the job is gone", async () => {
+    const submitted = await t.farm.jobs.submit(exampleJob(t.storageRoot, { frames: "1-2", chunk_size: 1 }));
+    const live = await t.redis.hmget(t.farm.keys.job(submitted.id), ...JOB_LIVE_FIELDS);
+    expect(await new JobRecords(t.redis, t.farm.keys).fromLive(submitted.id, live)).toEqual(
+      await t.farm.jobs.get(submitted.id),
+    );
+    await t.farm.jobs.delete(submitted.id);
+    // Gone between the script's answer and the read of the fixed fields.
+    expect(await new JobRecords(t.redis, t.farm.keys).fromLive(submitted.id, live)).toBeNull();
+    // Gone before the script ran: its HMGET found no id.
+    const after = await t.redis.hmget(t.farm.keys.job(submitted.id), ...JOB_LIVE_FIELDS);
+    expect(await new JobRecords(t.redis, t.farm.keys).fromLive(submitted.id, after)).toBeNull();
+  });
+});
