@@ -92,7 +92,8 @@ describe("the web dashboard", () => {
 
     await row.getByRole("link", { name: "Sprite Fright 012" }).click();
     await page.getByTestId("frame-grid").waitFor();
-    expect(await gridColours(page)).toEqual({ queued: 12 });
+    // The grid is drawn once the frames are read, a moment after it appears.
+    await expect.poll(() => gridColours(page)).toEqual({ queued: 12 });
     await page.getByText("None yet.").waitFor();
 
     // A Flamenco worker and a SheepIt client render it, slowly enough to watch.

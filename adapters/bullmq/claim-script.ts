@@ -1,4 +1,4 @@
-import { JOB_LIVE_FIELDS_LUA } from "../redis/job-records.js";
+import { JOB_FIXED_FIELDS_LUA, JOB_LIVE_FIELDS_LUA } from "../redis/job-records.js";
 import { LuaScript } from "../redis/lua-script.js";
 import { TOP_UP } from "./frame-window-script.js";
 import { READY_SCORE } from "./ready-index-scripts.js";
@@ -42,7 +42,8 @@ import { READY_SCORE } from "./ready-index-scripts.js";
  * window, ARGV[16] BullMQ attempts of a frame, ARGV[17] the first line of the lease's log ("": none)
  * Returns {1, jobId, phase, taskType, frames, indices, attempt, aside, the job's live fields as
  * they are after the claim (HMGET of JOB_LIVE_FIELDS: the caller answers with them and the job's
- * fixed fields it remembers, adapters/redis/job-records.ts)} or {0, aside}; aside is a list of
+ * fixed fields it remembers, adapters/redis/job-records.ts), on the job's first claim its fixed
+ * fields (HMGET of JOB_FIXED_FIELDS, else false)} or {0, aside}; aside is a list of
  * `jobId|bullId|letter` (d deferred failure, c completed, f failed).
  *
  * What a call costs inside Redis is mostly per `redis.call` (about as much again as the command
@@ -250,7 +251,11 @@ local function takeFrom(jid, s, before, waiting, materialised)
     rec[2] = 'active'
     rec[3] = nowIso
   end
-  return {1, jid, phase, s[1], table.concat(frames, ','), table.concat(indices, ','), attempt, rec}
+  -- A job's first claim answers its fixed fields too: no process but its submitter remembers
+  -- them yet (a farm of one-frame jobs would cost every claim a read of them otherwise).
+  local fixed = false
+  if served == n then fixed = redis.call('HMGET', job, ${JOB_FIXED_FIELDS_LUA}) end
+  return {1, jid, phase, s[1], table.concat(frames, ','), table.concat(indices, ','), attempt, rec, fixed}
 end
 
 local result = nil

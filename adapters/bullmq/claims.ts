@@ -116,6 +116,6 @@ export class Claims {
       attempt: Number(raw[6]),
     };
     this.known.remember(lease);
-    return { lease, job: await this.ctx.jobRecords.fromLive(lease.jobId, raw[8]) };
+    return { lease, job: await this.ctx.jobRecords.fromLive(lease.jobId, raw[8], raw[9]) };
   }
 }

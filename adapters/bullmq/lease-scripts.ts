@@ -1,4 +1,4 @@
-import { JOB_LIVE_FIELDS_LUA } from "../redis/job-records.js";
+import { JOB_LIVE_FIELDS_COUNT, JOB_LIVE_FIELDS_INDEX, JOB_LIVE_FIELDS_LUA } from "../redis/job-records.js";
 import { LuaScript } from "../redis/lua-script.js";
 
 /**
@@ -28,8 +28,9 @@ import { LuaScript } from "../redis/lua-script.js";
  * ARGV[6] BullMQ key prefix of the job's queue, ARGV[7] mode (lease|late), ARGV[8] 1 when these
  * are all the lease has left, ARGV[9..] indices to complete (none for the video)
  * Returns {newlyCompleted, completed, failed, total, framesJustFinished(0/1), accepted (comma list
- * of indices, or 'video'), the job's live fields as this left it (HMGET of JOB_LIVE_FIELDS: the
- * roll-up that follows reads the job from here and the fixed fields the process remembers)}; in mode `lease`, {-1} when the lease does not exist and {-2} when it is no longer
+ * of indices, or 'video'), the job's live fields as this left it (JOB_LIVE_FIELDS: the roll-up
+ * that follows reads the job from here and the fixed fields the process remembers)}; in mode
+ * `lease`, {-1} when the lease does not exist and {-2} when it is no longer
  * active or not the session's (nothing is recorded: the caller had it from memory, not a read).
  */
 export const recordCompletion = new LuaScript(
@@ -74,8 +75,13 @@ else
     local ok, locked = acceptable(bid, idx)
     if ok then
       table.insert(accepted, idx)
-      if locked then finish(bid) end
-      local st = redis.call('HGET', KEYS[2], idx)
+      -- Under the lease's lock the frame is this lease's and not completed (only its claim sets
+      -- that lock, and every completion deletes it); accepted otherwise in mode lease, it is
+      -- already completed by this lease; in mode late its state is read.
+      local st = false
+      if locked then finish(bid)
+      elseif ARGV[7] == 'lease' then st = 'c'
+      else st = redis.call('HGET', KEYS[2], idx) end
       if not st or string.sub(st, 1, 1) ~= 'c' then
         redis.call('HSET', KEYS[2], idx, 'c|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[5])
         newly = newly + 1
@@ -83,14 +89,22 @@ else
     end
   end
 end
-local counts = redis.call('HMGET', KEYS[1], 'completed', 'total', 'failed')
-local before = tonumber(counts[1] or '0')
+-- The job's live fields and its frame count, read once; what this writes is set in the answer too.
+local live = redis.call('HMGET', KEYS[1], ${JOB_LIVE_FIELDS_LUA}, 'total')
+local total = tonumber(live[${JOB_LIVE_FIELDS_COUNT} + 1] or '0')
+live[${JOB_LIVE_FIELDS_COUNT} + 1] = nil
+local before = tonumber(live[${JOB_LIVE_FIELDS_INDEX.completed}] or '0')
+local failed = tonumber(live[${JOB_LIVE_FIELDS_INDEX.failed}] or '0')
 local completed = before + newly
 -- The count and the time in one call (the count was read above, in this same script).
-if newly > 0 then redis.call('HSET', KEYS[1], 'completed', string.format('%d', completed), 'updated', ARGV[4])
+if newly > 0 then
+  live[${JOB_LIVE_FIELDS_INDEX.completed}] = string.format('%d', completed)
+  redis.call('HSET', KEYS[1], 'completed', live[${JOB_LIVE_FIELDS_INDEX.completed}], 'updated', ARGV[4])
 elseif #accepted > 0 then redis.call('HSET', KEYS[1], 'updated', ARGV[4]) end
+if #accepted > 0 then live[${JOB_LIVE_FIELDS_INDEX.updated}] = ARGV[4] end
 if ARGV[3] == 'video' and #accepted > 0 then
   redis.call('HSET', KEYS[1], 'videostate', 'completed')
+  live[${JOB_LIVE_FIELDS_INDEX.videostate}] = 'completed'
   redis.call('HSET', KEYS[2], '-1', 'c|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[5])
 end
 local whole = ARGV[8] == '1'
@@ -100,11 +114,9 @@ if (whole or (ARGV[3] == 'video' and #accepted > 0)) and (ARGV[7] == 'lease' or 
   redis.call('HSET', KEYS[3], 'state', 'completed', 'updated', ARGV[4])
   redis.call('SREM', KEYS[4], ARGV[2])
 end
-local total = tonumber(counts[2] or '0')
-local failed = tonumber(counts[3] or '0')
 local just = 0
 if before < total and completed >= total then just = 1 end
-return {newly, completed, failed, total, just, table.concat(accepted, ','), redis.call('HMGET', KEYS[1], ${JOB_LIVE_FIELDS_LUA})}
+return {newly, completed, failed, total, just, table.concat(accepted, ','), live}
 `,
 );
 

@@ -57,26 +57,63 @@ export function jobToHash(job: Job, frames: FrameList): Record<string, string> {
 
 export function jobFromHash(h: Record<string, string>): Job | null {
   if (!h.id) return null;
+  return jobFromParts(h, jobFixedPart(h));
+}
+
+/** What of a job never changes after it is created (job-records.ts's JOB_FIXED_FIELDS), parsed. */
+export type JobFixedPart = Pick<
+  Job,
+  | "name"
+  | "type"
+  | "settings"
+  | "metadata"
+  | "created"
+  | "frameCount"
+  | "chunkSize"
+  | "taskType"
+  | "hasVideo"
+  | "sheepitId"
+  | "needs"
+>;
+
+export function jobFixedPart(h: Record<string, string | undefined>): JobFixedPart {
   return {
-    id: h.id,
     name: h.name ?? "",
     type: h.type ?? "",
-    priority: Number(h.priority ?? 50),
     settings: JSON.parse(h.settings ?? "{}"),
     metadata: JSON.parse(h.metadata ?? "{}"),
-    status: (h.status ?? "queued") as JobStatus,
     created: h.created ?? "",
-    updated: h.updated ?? "",
-    reason: h.reason ?? "",
     frameCount: Number(h.total ?? 0),
-    completedFrames: Number(h.completed ?? 0),
-    failedFrames: Number(h.failed ?? 0),
     chunkSize: Number(h.chunk ?? 1),
     taskType: h.tasktype ?? "blender",
     hasVideo: h.video === "1",
-    videoState: (h.videostate ?? "") as Job["videoState"],
     sheepitId: Number(h.sheepit ?? 0),
     needs: JSON.parse(h.needs ?? '{"device":"any","ramKb":0,"vramBytes":0,"renderSeconds":0}'),
+  };
+}
+
+/** A job from its live fields (a hash's, `id` set) and its fixed part. */
+export function jobFromParts(h: Record<string, string | undefined>, f: JobFixedPart): Job {
+  return {
+    id: h.id ?? "",
+    name: f.name,
+    type: f.type,
+    priority: Number(h.priority ?? 50),
+    settings: f.settings,
+    metadata: f.metadata,
+    status: (h.status ?? "queued") as JobStatus,
+    created: f.created,
+    updated: h.updated ?? "",
+    reason: h.reason ?? "",
+    frameCount: f.frameCount,
+    completedFrames: Number(h.completed ?? 0),
+    failedFrames: Number(h.failed ?? 0),
+    chunkSize: f.chunkSize,
+    taskType: f.taskType,
+    hasVideo: f.hasVideo,
+    videoState: (h.videostate ?? "") as Job["videoState"],
+    sheepitId: f.sheepitId,
+    needs: f.needs,
   };
 }
 
