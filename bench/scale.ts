@@ -27,7 +27,7 @@ import { type BenchFarm, benchRedisUrl, createBenchFarm, percentile, printTable 
  */
 
 const LEVELS = (process.env.BENCH_SCALE_LEVELS ?? "1,100,1000,10000").split(",").map(Number);
-const SAMPLES = Number(process.env.BENCH_SCALE_SAMPLES ?? 200);
+const SAMPLES = Number(process.env.BENCH_SCALE_SAMPLES ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_SCALE_CONCURRENCY ?? 16);
 const WARMUP = 30;
 const LEASE_MS = 30 * 60_000;
