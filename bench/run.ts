@@ -22,6 +22,7 @@ const benches: Array<[name: string, load: () => Promise<{ run(): Promise<void> }
   ["scale", () => import("./scale.js")],
   ["request-cpu", () => import("./request-cpu.js")],
   ["frame-memory", () => import("./frame-memory.js")],
+  ["redis-calls", () => import("./redis-calls.js")],
 ];
 
 async function main(): Promise<void> {
