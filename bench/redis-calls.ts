@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { bareBullmq } from "./bare-bullmq.js";
+import { addBareFrames, bareClaimComplete, drain, farmClaimComplete, type Step } from "./claim-loops.js";
 import { benchJob } from "./scheduler.js";
 import { createBenchFarm, measure, printTable } from "./support.js";
 
@@ -38,20 +38,10 @@ interface Round {
 }
 
 /** Runs `step` from LOOPS loops until FRAMES frames were taken, under commandstats and CPU meters. */
-async function metered(what: string, redis: Redis, step: (loop: number) => Promise<number>): Promise<Round> {
+async function metered(what: string, redis: Redis, step: Step): Promise<Round> {
   const before = await commandStats(redis);
-  let taken = 0;
-  const m = await measure(redis, () =>
-    Promise.all(
-      Array.from({ length: LOOPS }, async (_, k) => {
-        while (taken < FRAMES) {
-          const n = await step(k);
-          if (n === 0) await new Promise((r) => setImmediate(r));
-          taken += n;
-        }
-      }),
-    ),
-  );
+  const m = await measure(redis, () => drain(LOOPS, FRAMES, step));
+  const taken = m.value;
   const after = await commandStats(redis);
   const perFrame = new Map<string, { calls: number; usec: number }>();
   for (const [cmd, a] of after) {
@@ -73,18 +63,7 @@ async function farmRound(): Promise<Round> {
   try {
     const job = await bf.farm.jobs.submit(benchJob(bf.storageRoot, FRAMES, 1));
     await bf.farm.scheduler.filled(job.id);
-    const round = await metered("farm.work claim+complete", bf.redis, async (k) => {
-      const sessionId = `calls-${k}`;
-      const got = await bf.farm.work.claim({
-        caps: { sessionId, taskTypes: ["blender"], device: "any" },
-        maxFrames: 1,
-        leaseMs: LEASE_MS,
-      });
-      if (!got) return 0;
-      const res = await bf.farm.work.complete(got.lease.id, sessionId);
-      if (res.lost.length > 0) throw new Error(`lost frames ${res.lost.join(",")}`);
-      return got.lease.frames.length;
-    });
+    const round = await metered("farm.work claim+complete", bf.redis, farmClaimComplete(bf.farm, 1, LEASE_MS, "calls"));
     const done = await bf.farm.jobs.get(job.id);
     if (done.completedFrames !== FRAMES) throw new Error(`completed ${done.completedFrames} of ${FRAMES} frames`);
     return round;
@@ -96,23 +75,12 @@ async function farmRound(): Promise<Round> {
 async function bareRound(): Promise<Round> {
   const bare = bareBullmq("calls-bare", LEASE_MS);
   try {
-    for (let i = 0; i < FRAMES; i += 1000) {
-      await bare.queue.addBulk(
-        Array.from({ length: Math.min(1000, FRAMES - i) }, (_, k) => ({
-          name: "frame",
-          data: { i: i + k },
-          opts: { removeOnComplete: true, priority: i + k + 1 },
-        })),
-      );
-    }
-    const tokens = Array.from({ length: LOOPS }, () => randomUUID());
-    return await metered("bare BullMQ getNextJob+moveToCompleted, prioritized", bare.redis, async (k) => {
-      const token = tokens[k] as string;
-      const job = await bare.worker.getNextJob(token, { block: false });
-      if (!job) return 0;
-      await job.moveToCompleted("done", token, false);
-      return 1;
-    });
+    await addBareFrames(bare.queue, FRAMES, true);
+    return await metered(
+      "bare BullMQ getNextJob+moveToCompleted, prioritized",
+      bare.redis,
+      bareClaimComplete(bare.worker, LOOPS),
+    );
   } finally {
     await bare.close();
   }

@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { createHttpApp } from "../src/app/server.js";
 import type { JobDefinition } from "../src/domain/jobs/job.js";
 import { bareBullmq } from "./bare-bullmq.js";
+import { addBareFrames, bareClaimComplete, drain, farmClaimComplete } from "./claim-loops.js";
 import {
   type BenchFarm,
   createBenchFarm,
@@ -50,29 +50,6 @@ export function benchJob(storageRoot: string, frames: number, chunk: number): Jo
   };
 }
 
-/**
- * Runs `loops` concurrent loops of `step` until `total` units were taken. `step` answers how many
- * it took (0: nothing to take right now, which only ends a loop once everything was taken).
- */
-async function drain(loops: number, total: number, step: (loop: number) => Promise<number>): Promise<number> {
-  let taken = 0;
-  let empty = 0;
-  await Promise.all(
-    Array.from({ length: loops }, async (_, k) => {
-      while (taken < total) {
-        const n = await step(k);
-        if (n === 0) {
-          empty++;
-          if (empty > total * 10) throw new Error(`nothing to take, with ${total - taken} of ${total} left`);
-          await new Promise((r) => setImmediate(r));
-        }
-        taken += n;
-      }
-    }),
-  );
-  return taken;
-}
-
 interface Row {
   what: string;
   loops: number;
@@ -84,20 +61,7 @@ async function farmRound(loops: number, maxFrames: number): Promise<Row> {
   try {
     const job = await bf.farm.jobs.submit(benchJob(bf.storageRoot, FRAMES, maxFrames));
     await allFramesInLine(bf, job.id, FRAMES);
-    const m = await measure(bf.redis, () =>
-      drain(loops, FRAMES, async (k) => {
-        const sessionId = `bench-${k}`;
-        const got = await bf.farm.work.claim({
-          caps: { sessionId, taskTypes: ["blender"], device: "any" },
-          maxFrames,
-          leaseMs: LEASE_MS,
-        });
-        if (!got) return 0;
-        const res = await bf.farm.work.complete(got.lease.id, sessionId);
-        if (res.lost.length > 0) throw new Error(`lost frames ${res.lost.join(",")}`);
-        return got.lease.frames.length;
-      }),
-    );
+    const m = await measure(bf.redis, () => drain(loops, FRAMES, farmClaimComplete(bf.farm, maxFrames, LEASE_MS)));
     const done = await bf.farm.jobs.get(job.id);
     if (done.completedFrames !== FRAMES) throw new Error(`completed ${done.completedFrames} of ${FRAMES} frames`);
     return { what: `farm.work claim+complete, ${maxFrames} frame${maxFrames > 1 ? "s" : ""}/claim`, loops, m };
@@ -110,25 +74,8 @@ async function bareRound(loops: number, prioritized: boolean): Promise<Row> {
   const bare = bareBullmq("bench-bare", LEASE_MS);
   const { queue, worker, redis } = bare;
   try {
-    for (let i = 0; i < FRAMES; i += 1000) {
-      await queue.addBulk(
-        Array.from({ length: Math.min(1000, FRAMES - i) }, (_, k) => ({
-          name: "frame",
-          data: { i: i + k },
-          opts: { removeOnComplete: true, ...(prioritized ? { priority: i + k + 1 } : {}) },
-        })),
-      );
-    }
-    const tokens = Array.from({ length: loops }, () => randomUUID());
-    const m = await measure(redis, () =>
-      drain(loops, FRAMES, async (k) => {
-        const token = tokens[k] as string;
-        const job = await worker.getNextJob(token, { block: false });
-        if (!job) return 0;
-        await job.moveToCompleted("done", token, false);
-        return 1;
-      }),
-    );
+    await addBareFrames(queue, FRAMES, prioritized);
+    const m = await measure(redis, () => drain(loops, FRAMES, bareClaimComplete(worker, loops)));
     return { what: `bare BullMQ getNextJob+moveToCompleted${prioritized ? ", prioritized" : ""}`, loops, m };
   } finally {
     await bare.close();

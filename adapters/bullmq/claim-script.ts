@@ -1,5 +1,5 @@
 import { JOB_FIXED_FIELDS_LUA, JOB_LIVE_FIELDS_LUA } from "../redis/job-records.js";
-import { LuaScript } from "../redis/lua-script.js";
+import { LUA_INT, LuaScript } from "../redis/lua-script.js";
 import { TOP_UP } from "./frame-window-script.js";
 import { READY_SCORE } from "./ready-index-scripts.js";
 
@@ -55,7 +55,7 @@ import { READY_SCORE } from "./ready-index-scripts.js";
  */
 export const claimWork = new LuaScript(
   "claimWork",
-  `${READY_SCORE}${TOP_UP}
+  `${LUA_INT}${READY_SCORE}${TOP_UP}
 local root = ARGV[1]
 local sid = ARGV[2]
 local types = {}
@@ -78,7 +78,6 @@ local bullAttempts = ARGV[16]
 local firstLog = ARGV[17] or ''
 local aside = {}
 local drop = {}
-local function int(n) return string.format('%d', n) end
 
 -- Frames in line, counting those not materialised yet (as 1 when the line itself is empty);
 -- second, the length of the wait list (frames are prioritized: it is mostly empty); third, the
@@ -235,7 +234,7 @@ local function takeFrom(jid, s, before, waiting, materialised)
   -- XX: only where the job already is (one call each, not a look and then a write).
   redis.call('ZADD', KEYS[4], 'XX', 'INCR', int(n), jid)
   local prio = redis.call('ZSCORE', KEYS[2], jid)
-  if prio then redis.call('ZADD', KEYS[1], 'XX', int(readyScore(prio, served)), jid) end
+  if prio then redis.call('ZADD', KEYS[1], 'XX', readyScore(prio, served), jid) end
   -- The sweep's marks (engaged set, last claim), written at most once a second per job: the sweep
   -- lets a job go only when nothing of it is out and its last claim is ENGAGED_IDLE_MS (60 s) old.
   local lastClaim = tonumber(s[10] or '0') or 0

@@ -1,4 +1,4 @@
-import { LuaScript } from "../redis/lua-script.js";
+import { LUA_INT, LuaScript } from "../redis/lua-script.js";
 
 /**
  * A job's frames are not all BullMQ jobs at once (docs/architecture.md, "Frames in Redis only as
@@ -20,7 +20,7 @@ import { LuaScript } from "../redis/lua-script.js";
  * `waiting` events (nobody reads the queue's event stream). A frame that already has a state or a
  * BullMQ job (put back in line by a requeue) is skipped. The states of a batch of frames are read
  * in one call, BullMQ's priority counter once, the frames put in line with one ZADD: a frame costs
- * two calls (EXISTS, HSET), not five. Returns the number of frames added.
+ * two calls (EXISTS, HSET), not five. Returns the number of frames added. Needs LUA_INT before it.
  */
 export const TOP_UP = `
 local function topUp(root, jid, want, window, attempts, nowMs, h, count)
@@ -36,7 +36,7 @@ local function topUp(root, jid, want, window, attempts, nowMs, h, count)
   local k = tonumber(h[3] or '0') or 0
   local first, last, offset
   local function readRun()
-    local r = redis.call('HGET', runs, string.format('%d', k))
+    local r = redis.call('HGET', runs, int(k))
     if not r then return false end
     local a, b, o = string.match(r, '^(-?%d+),(-?%d+),(%d+)$')
     first, last, offset = tonumber(a), tonumber(b), tonumber(o)
@@ -65,7 +65,7 @@ local function topUp(root, jid, want, window, attempts, nowMs, h, count)
         f = first + (enq - offset)
       end
       if ended then break end
-      table.insert(batch, string.format('%d', enq))
+      table.insert(batch, int(enq))
       table.insert(fs, f)
       enq = enq + 1
     end
@@ -76,12 +76,12 @@ local function topUp(root, jid, want, window, attempts, nowMs, h, count)
       local id = 'f' .. es
       if has[j] == false and redis.call('EXISTS', q .. id) == 0 then
         local e = tonumber(es)
-        local p = string.format('%d', e + 1)
-        redis.call('HSET', q .. id, 'name', 'frame', 'data', '{"i":' .. es .. ',"f":' .. string.format('%d', fs[j]) .. '}',
+        local p = int(e + 1)
+        redis.call('HSET', q .. id, 'name', 'frame', 'data', '{"i":' .. es .. ',"f":' .. int(fs[j]) .. '}',
           'opts', '{"priority":' .. p .. ',"jobId":"' .. id .. optsTail,
           'timestamp', nowMs, 'delay', '0', 'priority', p)
         pc = pc + 1
-        table.insert(zargs, string.format('%d', (e + 1) * 4294967296 + pc % 4294967296))
+        table.insert(zargs, int((e + 1) * 4294967296 + pc % 4294967296))
         table.insert(zargs, id)
         added = added + 1
         if #zargs >= 512 then
@@ -92,9 +92,9 @@ local function topUp(root, jid, want, window, attempts, nowMs, h, count)
     end
   end
   if #zargs > 0 then redis.call('ZADD', q .. 'prioritized', unpack(zargs)) end
-  redis.call('HSET', sched, 'enq', string.format('%d', enq), 'enqrun', string.format('%d', k))
+  redis.call('HSET', sched, 'enq', int(enq), 'enqrun', int(k))
   if added > 0 then
-    redis.call('SET', q .. 'pc', string.format('%d', pc))
+    redis.call('SET', q .. 'pc', int(pc))
     redis.call('ZADD', q .. 'marker', '0', '0')
   end
   if enq >= total then redis.call('SREM', root .. ':sched:filling', jid) end
@@ -113,7 +113,7 @@ end
  */
 export const topUpFrames = new LuaScript(
   "topUpFrames",
-  `${TOP_UP}
+  `${LUA_INT}${TOP_UP}
 if ARGV[7] == '1' and redis.call('ZSCORE', KEYS[1], ARGV[2]) == false then return -1 end
 return topUp(ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6], nil, nil)
 `,

@@ -1,5 +1,5 @@
 import { JOB_LIVE_FIELDS_COUNT, JOB_LIVE_FIELDS_INDEX, JOB_LIVE_FIELDS_LUA } from "../redis/job-records.js";
-import { LuaScript } from "../redis/lua-script.js";
+import { LUA_INT, LuaScript } from "../redis/lua-script.js";
 
 /**
  * The atomic steps of a lease after its claim (claim-script.ts): completion, failure, release,
@@ -35,7 +35,7 @@ import { LuaScript } from "../redis/lua-script.js";
  */
 export const recordCompletion = new LuaScript(
   "recordCompletion",
-  `
+  `${LUA_INT}
 local prefix = ARGV[6]
 local function acceptable(bid, idx)
   local lock = redis.call('GET', prefix .. bid .. ':lock')
@@ -98,7 +98,7 @@ local failed = tonumber(live[${JOB_LIVE_FIELDS_INDEX.failed}] or '0')
 local completed = before + newly
 -- The count and the time in one call (the count was read above, in this same script).
 if newly > 0 then
-  live[${JOB_LIVE_FIELDS_INDEX.completed}] = string.format('%d', completed)
+  live[${JOB_LIVE_FIELDS_INDEX.completed}] = int(completed)
   redis.call('HSET', KEYS[1], 'completed', live[${JOB_LIVE_FIELDS_INDEX.completed}], 'updated', ARGV[4])
 elseif #accepted > 0 then redis.call('HSET', KEYS[1], 'updated', ARGV[4]) end
 if #accepted > 0 then live[${JOB_LIVE_FIELDS_INDEX.updated}] = ARGV[4] end

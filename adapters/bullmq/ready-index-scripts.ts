@@ -4,13 +4,15 @@ import { LuaScript } from "../redis/lua-script.js";
 
 /**
  * Score of a job in the ready index: higher priority first, then fewest frames served (fair
- * share), then job id (Redis orders equal scores by member). Priorities are 0..1,000,000.
+ * share), then job id (Redis orders equal scores by member). Priorities are 0..1,000,000. The
+ * score is answered as the integer string ZADD is given (not a Lua number Redis would format
+ * with %.17g).
  */
 export const READY_SCORE = `
 local function readyScore(prio, served)
   local p = math.max(0, math.min(1000000, tonumber(prio) or 0))
   local s = math.max(0, math.min(4294967295, tonumber(served) or 0))
-  return (1000000 - p) * 4294967296 + s
+  return string.format('%d', (1000000 - p) * 4294967296 + s)
 end
 `;
 

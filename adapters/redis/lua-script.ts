@@ -2,6 +2,13 @@ import { createHash } from "node:crypto";
 import type { ChainableCommander, Redis } from "ioredis";
 
 /**
+ * `int(n)`: a whole Lua number as the decimal string Redis is given. Redis 7.0 turns a Lua number
+ * passed to `redis.call` into text with `snprintf("%.17g")`, the costliest step of such a call;
+ * `%d` is cheap. Scripts that pass computed numbers to Redis start with this.
+ */
+export const LUA_INT = "local function int(n) return string.format('%d', n) end\n";
+
+/**
  * A named Lua script: one atomic state change of the farm. Runs by SHA and loads itself on a
  * NOSCRIPT answer, so a restarted or failed-over Redis needs nothing else.
  */
